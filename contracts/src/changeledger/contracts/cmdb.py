@@ -1,0 +1,1 @@
+"""Events published by the CMDB service on `cmdb.events`."""

@@ -1,0 +1,3 @@
+from changeledger.cli.main import main
+
+main()

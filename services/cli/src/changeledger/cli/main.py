@@ -1,0 +1,235 @@
+"""The `changeledger` command: run the system, mint local tokens, manage local servers."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import httpx
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from changeledger.contracts import SERVICES
+from changeledger.runtime.settings import PORTS, Settings
+
+app = typer.Typer(help="Changeledger: event-sourced IT release management.", no_args_is_help=True)
+kafka_app = typer.Typer(help="The local Apache Kafka broker (KRaft, jars from Maven Central).")
+postgres_app = typer.Typer(help="The local PostgreSQL server (Debian's package).")
+contracts_app = typer.Typer(help="The published contracts: JSON Schemas and compatibility.")
+app.add_typer(kafka_app, name="kafka")
+app.add_typer(postgres_app, name="postgres")
+app.add_typer(contracts_app, name="contracts")
+
+console = Console()
+ServiceName = Annotated[str, typer.Argument(help=f"One of: {', '.join(SERVICES)}")]
+
+
+def _check_service(name: str) -> str:
+    if name not in SERVICES:
+        raise typer.BadParameter(f"unknown service {name!r}; choose from {', '.join(SERVICES)}")
+    return name
+
+
+@app.command()
+def serve(
+    service: ServiceName,
+    host: Annotated[str | None, typer.Option(help="Address to listen on")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default: the service's own)")] = None,
+    access_log: Annotated[bool, typer.Option(help="Log every request")] = False,
+) -> None:
+    """Run one service's HTTP API, relay and consumers in this process."""
+    import uvicorn
+
+    _check_service(service)
+    settings = Settings()
+    logging.basicConfig(
+        level=logging.INFO, format=f"%(asctime)s {service} %(levelname)s %(name)s: %(message)s"
+    )
+    uvicorn.run(
+        f"changeledger.{service}.service:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port_of(service),
+        loop="uvloop",
+        http="httptools",
+        access_log=access_log,
+        log_level="info",
+        timeout_graceful_shutdown=10,
+    )
+
+
+@app.command()
+def run(
+    kafka: Annotated[
+        bool, typer.Option(help="Start the local Kafka broker (off: use the configured one)")
+    ] = True,
+) -> None:
+    """Start Kafka and the four services on SQLite stores under ./var; Ctrl-C stops them all."""
+    from changeledger.deploy import KafkaLauncher
+
+    settings = Settings()
+    logs = settings.data_dir / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    launcher = KafkaLauncher(settings.data_dir / "kafka")
+    processes: dict[str, subprocess.Popen[bytes]] = {}
+    interrupted = False
+
+    def on_signal(signum: int, frame: object) -> None:
+        nonlocal interrupted
+        interrupted = True
+
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        if kafka:
+            console.print(f"Starting Apache Kafka on {launcher.bootstrap_servers} ...")
+            launcher.start()
+        for name in SERVICES:
+            log_file = (logs / f"{name}.log").open("ab")
+            processes[name] = subprocess.Popen(
+                [sys.executable, "-m", "changeledger.cli", "serve", name],
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, "CHANGELEDGER_STORE": settings.store},
+            )
+        _wait_ready(settings, processes)
+        _print_services(settings, launcher.bootstrap_servers, logs)
+        while not interrupted:
+            for name, process in processes.items():
+                if process.poll() is not None:
+                    console.print(f"[red]{name} exited ({process.returncode}); see {logs}[/red]")
+                    interrupted = True
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        console.print("Stopping ...")
+        for process in processes.values():
+            if process.poll() is None:
+                process.send_signal(signal.SIGINT)
+        for process in processes.values():
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        if kafka:
+            launcher.stop()
+        console.print("Stopped.")
+
+
+def _wait_ready(
+    settings: Settings, processes: dict[str, subprocess.Popen[bytes]], timeout: float = 90.0
+) -> None:
+    deadline = time.monotonic() + timeout
+    pending = set(processes)
+    while pending and time.monotonic() < deadline:
+        for name in list(pending):
+            if processes[name].poll() is not None:
+                raise typer.Exit(f"{name} failed to start; see var/logs/{name}.log")
+            try:
+                url = f"http://127.0.0.1:{settings.port_of(name)}/readyz"
+                if httpx.get(url, timeout=1.0).status_code == 200:
+                    pending.discard(name)
+            except httpx.HTTPError:
+                pass
+        time.sleep(0.3)
+    if pending:
+        raise typer.Exit(f"not ready after {timeout:.0f}s: {', '.join(sorted(pending))}")
+
+
+def _print_services(settings: Settings, kafka: str, logs: Path) -> None:
+    table = Table(title="Changeledger is running")
+    table.add_column("service")
+    table.add_column("API")
+    table.add_column("docs")
+    for name in SERVICES:
+        base = f"http://127.0.0.1:{PORTS[name]}"
+        table.add_row(name, base, f"{base}/docs")
+    console.print(table)
+    console.print(f"Kafka: {kafka}   stores: {settings.data_dir}/<service>.sqlite   logs: {logs}")
+    console.print("Token: uv run changeledger token --sub alice --roles release-manager")
+    console.print("Press Ctrl-C to stop everything.")
+
+
+@app.command()
+def token(
+    sub: Annotated[str, typer.Option(help="Who the token identifies")],
+    roles: Annotated[str, typer.Option(help="Comma-separated roles")] = "",
+    hours: Annotated[float, typer.Option(help="Hours until it expires")] = 12.0,
+) -> None:
+    """Mint a bearer token with the local development key (local mode only)."""
+    from datetime import timedelta
+
+    from changeledger.runtime.auth import ROLES, Authenticator, LocalModeOnly
+
+    wanted = tuple(r.strip() for r in roles.split(",") if r.strip())
+    unknown = sorted(set(wanted) - set(ROLES))
+    if unknown:
+        raise typer.BadParameter(f"unknown roles {unknown}; known: {', '.join(ROLES)}")
+    try:
+        typer.echo(Authenticator(Settings()).mint(sub, wanted, timedelta(hours=hours)))
+    except LocalModeOnly as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(1) from None
+
+
+@kafka_app.command("start")
+def kafka_start() -> None:
+    """Start the broker (resolving its jars from Maven Central on first use)."""
+    from changeledger.deploy import KafkaLauncher
+
+    launcher = KafkaLauncher(Settings().data_dir / "kafka")
+    launcher.start()
+    console.print(f"Kafka is ready on {launcher.bootstrap_servers}")
+
+
+@kafka_app.command("stop")
+def kafka_stop() -> None:
+    from changeledger.deploy import KafkaLauncher
+
+    KafkaLauncher(Settings().data_dir / "kafka").stop()
+
+
+@postgres_app.command("start")
+def postgres_start(port: int = 5432) -> None:
+    """Start PostgreSQL (installing Debian's package when it is missing)."""
+    from changeledger.deploy import PostgresLauncher
+
+    launcher = PostgresLauncher(Settings().data_dir / "postgres", port=port)
+    launcher.start()
+    console.print(f"PostgreSQL is ready on 127.0.0.1:{port}; settings:")
+    for key, value in launcher.env.items():
+        console.print(f"  {key}={value}")
+
+
+@postgres_app.command("stop")
+def postgres_stop(port: int = 5432) -> None:
+    from changeledger.deploy import PostgresLauncher
+
+    PostgresLauncher(Settings().data_dir / "postgres", port=port).stop()
+
+
+@contracts_app.command("export")
+def contracts_export() -> None:
+    """Write the JSON Schemas of new or compatibly changed contracts."""
+    from changeledger.contracts.schemas import IncompatibleChange, export
+
+    try:
+        changed = export()
+    except IncompatibleChange as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(1) from None
+    for path in changed:
+        console.print(f"wrote {path}")
+    if not changed:
+        console.print("schemas are up to date")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,7 @@
+"""Communication's commands and queries (a minimal application until its issue grows it)."""
+
+from changeledger.runtime.store import ServiceApplication
+
+
+class CommunicationApplication(ServiceApplication):
+    name = "communication"

@@ -1,0 +1,1 @@
+"""Changeledger's planning service."""

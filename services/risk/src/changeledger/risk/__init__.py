@@ -1,0 +1,1 @@
+"""Changeledger's risk service."""

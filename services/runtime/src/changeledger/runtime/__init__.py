@@ -1,0 +1,1 @@
+"""Plumbing every Changeledger service shares: stores, relay, consumers, auth, HTTP."""

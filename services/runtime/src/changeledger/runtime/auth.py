@@ -1,0 +1,106 @@
+"""Bearer tokens: who the actor is, from a verified JWT and never from a request body.
+
+In `local` mode tokens are HS256, signed with a development key that is generated once
+under the data folder; `changeledger token` mints them. In `jwt` mode tokens come from an
+identity provider and are checked with a configured secret or public key.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import jwt
+
+from changeledger.runtime.domain import Actor
+from changeledger.runtime.settings import Settings
+
+ROLES = (
+    "viewer",
+    "release-manager",
+    "change-authority",
+    "risk-manager",
+    "comms-manager",
+    "cmdb-maintainer",
+    "cmdb-admin",
+    "auditor",
+)
+
+
+class Unauthenticated(Exception):
+    """The request carries no valid token."""
+
+
+class LocalModeOnly(Exception):
+    pass
+
+
+def local_signing_key(data_dir: Path) -> bytes:
+    """The development key of this machine, created on first use (readable by its owner only)."""
+    path = data_dir / "local-signing.key"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as file:
+            file.write(secrets.token_hex(32))
+    return path.read_text().strip().encode()
+
+
+class Authenticator:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.algorithms: list[str]
+        if settings.auth_mode == "local":
+            self._verify_key: str | bytes = local_signing_key(settings.data_dir)
+            self.algorithms = ["HS256"]
+        elif settings.jwt_public_key_file is not None:
+            self._verify_key = settings.jwt_public_key_file.read_bytes()
+            self.algorithms = [a for a in settings.jwt_algorithms if not a.startswith("HS")]
+        elif settings.jwt_secret is not None:
+            self._verify_key = settings.jwt_secret.get_secret_value().encode()
+            self.algorithms = [a for a in settings.jwt_algorithms if a.startswith("HS")]
+        else:
+            raise ValueError("jwt mode needs CHANGELEDGER_JWT_SECRET or _JWT_PUBLIC_KEY_FILE")
+        if not self.algorithms:
+            raise ValueError("no JWT algorithm fits the configured key")
+
+    def verify(self, token: str) -> Actor:
+        try:
+            claims = jwt.decode(
+                token,
+                self._verify_key,
+                algorithms=self.algorithms,
+                audience=self.settings.jwt_audience,
+                issuer=self.settings.jwt_issuer,
+                leeway=self.settings.jwt_leeway_seconds,
+                options={"require": ["sub", "exp", "iss", "aud"]},
+            )
+        except jwt.PyJWTError as error:
+            raise Unauthenticated(str(error)) from None
+        roles = claims.get("roles", [])
+        if isinstance(roles, str):
+            roles = roles.split()
+        if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
+            raise Unauthenticated("the roles claim must be a list of strings")
+        sub = claims["sub"]
+        if not isinstance(sub, str) or not sub:
+            raise Unauthenticated("the sub claim must be a non-empty string")
+        return Actor(sub=sub, roles=tuple(roles))
+
+    def mint(self, sub: str, roles: tuple[str, ...], ttl: timedelta = timedelta(hours=12)) -> str:
+        if self.settings.auth_mode != "local":
+            raise LocalModeOnly("tokens are minted only in local mode")
+        now = datetime.now(UTC)
+        claims = {
+            "sub": sub,
+            "roles": list(roles),
+            "iss": self.settings.jwt_issuer,
+            "aud": self.settings.jwt_audience,
+            "iat": now,
+            "nbf": now,
+            "exp": now + ttl,
+        }
+        assert isinstance(self._verify_key, bytes)
+        return jwt.encode(claims, self._verify_key, algorithm="HS256")

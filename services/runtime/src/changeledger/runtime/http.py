@@ -1,0 +1,175 @@
+"""What every service's HTTP API uses: authentication, roles, command context, limits.
+
+A route declares what it needs:
+
+    @router.post("/releases", status_code=201)
+    async def plan_release(
+        body: PlanRelease,
+        command: Command = Depends(requires("release-manager")),
+        app: PlanningApplication = Depends(application),
+    ) -> ReleaseView:
+        release_id = await command.run(app.plan_release, body.name, ...)
+
+`command.run` executes the application method in a worker thread (eventsourcing is
+synchronous) with the provenance of this request, so every event it records names the
+actor, the command, and the correlation and causation ids.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ParamSpec, TypeVar
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from changeledger.runtime.auth import Authenticator, Unauthenticated
+from changeledger.runtime.domain import Actor, NotPermitted, Provenance, acting
+from changeledger.runtime.problems import BodyTooLarge, problem
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+CORRELATION_HEADER = "x-correlation-id"
+_SAFE_ID = re.compile(r"^[A-Za-z0-9._:@/-]{1,128}$")
+
+_bearer = HTTPBearer(auto_error=False, description="A JWT; `changeledger token` mints one locally")
+
+
+def authenticated(
+    request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)
+) -> Actor:
+    if credentials is None:
+        raise Unauthenticated("no bearer token")
+    authenticator: Authenticator = request.app.state.authenticator
+    actor = authenticator.verify(credentials.credentials)
+    request.state.actor = actor
+    return actor
+
+
+@dataclass(frozen=True)
+class Command:
+    """One command request: who sends it, and the ids that tie it to its business action."""
+
+    actor: Actor
+    name: str
+    correlation_id: str
+    command_id: str
+
+    @property
+    def provenance(self) -> Provenance:
+        return Provenance(
+            actor=self.actor,
+            correlation_id=self.correlation_id,
+            command=self.name,
+            causation_id=self.command_id,
+        )
+
+    async def run(self, fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+        provenance = self.provenance
+
+        def in_thread() -> R:
+            with acting(provenance):
+                return fn(*args, **kwargs)
+
+        return await asyncio.to_thread(in_thread)
+
+
+def requires(*roles: str) -> Any:
+    """A dependency giving the `Command`, refused with 403 unless the actor has one of `roles`."""
+    allowed = frozenset(roles)
+
+    def dependency(request: Request, actor: Actor = Depends(authenticated)) -> Command:
+        if allowed and not actor.has_any(allowed):
+            raise NotPermitted(
+                f"this needs one of the roles {sorted(allowed)}",
+                rule="role-required",
+                required_roles=sorted(allowed),
+            )
+        route = request.scope.get("route")
+        return Command(
+            actor=actor,
+            name=getattr(route, "name", None) or request.url.path,
+            correlation_id=request.state.correlation_id,
+            command_id=str(uuid.uuid4()),
+        )
+
+    dependency.required_roles = allowed  # type: ignore[attr-defined]  # read by the permission matrix
+    return Depends(dependency)
+
+
+async def query(fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+    """Run a read of the store in a worker thread, off the event loop."""
+    return await asyncio.to_thread(fn, *args, **kwargs)
+
+
+class RequestGuard:
+    """ASGI middleware: correlation ids, a body size limit and JSON-only bodies."""
+
+    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        given = headers.get(CORRELATION_HEADER, "")
+        correlation_id = given if _SAFE_ID.match(given) else str(uuid.uuid4())
+        scope.setdefault("state", {})["correlation_id"] = correlation_id
+
+        async def send_with_correlation(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", [])
+                message["headers"] = [
+                    *message["headers"],
+                    (CORRELATION_HEADER.encode(), correlation_id.encode()),
+                ]
+            await send(message)
+
+        rejection = self._reject(scope["method"], headers)
+        if rejection is not None:
+            await rejection(scope, receive, send_with_correlation)
+            return
+
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body_bytes:
+                    raise BodyTooLarge(self.max_body_bytes)
+            return message
+
+        await self.app(scope, limited_receive, send_with_correlation)
+
+    def _reject(self, method: str, headers: dict[str, str]) -> Any:
+        length = headers.get("content-length")
+        if length is not None:
+            if not length.isdigit():
+                return problem(400, "Content-Length is not a number", slug="bad-content-length")
+            if int(length) > self.max_body_bytes:
+                return problem(
+                    413,
+                    f"the request body is larger than {self.max_body_bytes} bytes",
+                    slug="body-too-large",
+                    limit=self.max_body_bytes,
+                )
+        has_body = (length not in (None, "0")) or "transfer-encoding" in headers
+        content_type = headers.get("content-type", "").split(";")[0].strip().lower()
+        is_json = content_type == "application/json" or content_type.endswith("+json")
+        if method in {"POST", "PUT", "PATCH"} and has_body and not is_json:
+            return problem(
+                415,
+                "request bodies must be application/json",
+                slug="unsupported-media-type",
+            )
+        return None

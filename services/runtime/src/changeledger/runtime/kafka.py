@@ -1,0 +1,69 @@
+"""The Kafka side of a service: its FastStream broker and the topics it needs."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+from faststream.kafka import KafkaBroker
+
+from changeledger.runtime.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class KafkaTopicError(RuntimeError):
+    pass
+
+
+def make_broker(service: str, settings: Settings) -> KafkaBroker:
+    """A broker whose producer is idempotent and waits for all in-sync replicas."""
+    return KafkaBroker(
+        settings.kafka_bootstrap_servers,
+        client_id=f"changeledger-{service}",
+        acks="all",
+        enable_idempotence=True,
+        # Topics are created by `ensure_topics`, with our partitions and replication.
+        allow_auto_create_topics=False,
+        request_timeout_ms=15_000,
+        graceful_timeout=10.0,
+        logger=logging.getLogger(f"changeledger.{service}.kafka"),
+        log_level=logging.DEBUG,
+        description=f"Integration events of Changeledger's {service} service",
+    )
+
+
+async def ensure_topics(settings: Settings, topics: Iterable[str]) -> list[str]:
+    """Create the topics that do not exist yet; returns the ones it created."""
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=settings.kafka_bootstrap_servers, request_timeout_ms=10_000
+    )
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = sorted(set(topics) - existing)
+        if not missing:
+            return []
+        response = await admin.create_topics(
+            [
+                NewTopic(
+                    topic,
+                    num_partitions=settings.kafka_partitions,
+                    replication_factor=settings.kafka_replication_factor,
+                )
+                for topic in missing
+            ]
+        )
+        created = []
+        for topic, code, *message in response.topic_errors:
+            if code == 0:
+                created.append(topic)
+            elif code != TopicAlreadyExistsError.errno:  # another service was just quicker
+                raise KafkaTopicError(f"creating topic {topic} failed: {code} {message}")
+        if created:
+            log.info("created topics %s", ", ".join(created))
+        return created
+    finally:
+        await admin.close()

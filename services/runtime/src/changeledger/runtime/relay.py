@@ -1,0 +1,211 @@
+"""The outbox relay: from a service's notification log into its Kafka topic.
+
+The relay follows the notification log from its tracked position. It maps each domain
+event to its contract event, publishes the batch (key = aggregate id, acks=all, idempotent
+producer), and records its new position only after the broker has acknowledged every
+message. A crash between the acknowledgement and the tracking write republishes the same
+envelopes (same ids), which consumers recognise and ignore.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.persistence import Notification, Tracking
+
+from changeledger.contracts import Actor as ContractActor
+from changeledger.contracts import Envelope, IntegrationEvent
+from changeledger.runtime.domain import Aggregate, Provenance
+from changeledger.runtime.leadership import Leadership
+from changeledger.runtime.store import ServiceApplication
+
+log = logging.getLogger(__name__)
+
+ENVELOPE_NAMESPACE = uuid5(NAMESPACE_URL, "urn:changeledger:envelope")
+
+E = TypeVar("E", bound=Aggregate.Event)
+Translation = Callable[[Any], IntegrationEvent | None]
+
+
+class Translations:
+    """How a service's domain events become its published contract events.
+
+    Domain events without a translation stay internal and are never published.
+    """
+
+    def __init__(self) -> None:
+        self._by_event: dict[type, Translation] = {}
+
+    def add(self, event_class: type[E], translate: Callable[[E], IntegrationEvent | None]) -> None:
+        self._by_event[event_class] = translate
+
+    def __call__(self, domain_event: Any) -> IntegrationEvent | None:
+        translate = self._by_event.get(type(domain_event))
+        return translate(domain_event) if translate else None
+
+
+def envelope_for(
+    source: str, notification_id: int, domain_event: Any, contract: IntegrationEvent
+) -> Envelope:
+    provenance: Provenance = domain_event.provenance
+    return Envelope(
+        # The same stored event always gets the same envelope id, however often it is sent.
+        id=envelope_id(source, domain_event.originator_id, domain_event.originator_version),
+        source=source,
+        type=contract.event_type,
+        dataversion=contract.version,
+        subject=str(domain_event.originator_id),
+        time=domain_event.timestamp,
+        actor=ContractActor(sub=provenance.actor.sub, roles=provenance.actor.roles),
+        correlationid=provenance.correlation_id,
+        causationid=provenance.causation_id,
+        sequence=notification_id,
+        data=contract.model_dump(mode="json"),
+    )
+
+
+def envelope_id(source: str, aggregate_id: UUID, version: int) -> UUID:
+    return uuid5(ENVELOPE_NAMESPACE, f"{source}/{aggregate_id}/{version}")
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    key: bytes
+    value: bytes
+    headers: dict[str, str]
+
+
+class Publisher(Protocol):
+    async def send(self, topic: str, message: Outgoing) -> Awaitable[Any]:
+        """Hand a message to the producer; the returned awaitable resolves on the ack."""
+
+
+class Relay:
+    def __init__(
+        self,
+        app: ServiceApplication,
+        source: str,
+        topic: str,
+        translate: Callable[[Any], IntegrationEvent | None],
+        publisher: Publisher,
+        leadership: Leadership,
+        batch_size: int = 500,
+        idle_poll_seconds: float = 1.0,
+    ) -> None:
+        self.app = app
+        self.source = source
+        self.topic = topic
+        self.translate = translate
+        self.publisher = publisher
+        self.leadership = leadership
+        self.batch_size = batch_size
+        self.idle_poll_seconds = idle_poll_seconds
+        self.tracking_name = f"relay:{topic}"
+        self.is_leader = False
+        self.position: int | None = None
+        self.published = 0
+        self.last_error: str | None = None
+        self._wake = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        #: Test hook: runs after the broker's ack and before the tracking write.
+        self.after_ack: Callable[[int], None] | None = None
+
+    def wake(self) -> None:
+        """Thread-safe: called after every save in this process."""
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self._wake.set)
+
+    async def run(self) -> None:
+        """Relay until cancelled; waits for leadership first."""
+        self._loop = asyncio.get_running_loop()
+        self.app.on_saved(self.wake)
+        while True:
+            await self.leadership.acquire()
+            self.is_leader = True
+            log.info("%s relay is the leader for %s", self.source, self.topic)
+            try:
+                await self._follow()
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                # A fault here (say, a translation bug) must not kill the relay for good:
+                # it reports, waits and starts again from its tracked position.
+                self.last_error = f"{type(error).__name__}: {error}"
+                log.exception("%s relay failed; restarting", self.source)
+                await asyncio.sleep(5.0)
+            finally:
+                self.is_leader = False
+                await self.leadership.release()
+
+    async def _follow(self) -> None:
+        recorder = self.app.process_recorder
+        self.position = await asyncio.to_thread(recorder.max_tracking_id, self.tracking_name)
+        while await self.leadership.still_held():
+            self._wake.clear()
+            last, messages = await asyncio.to_thread(self._read_batch, self.position or 0)
+            if last is None:
+                try:
+                    await asyncio.wait_for(self._wake.wait(), self.idle_poll_seconds)
+                except TimeoutError:
+                    pass
+                continue
+            await self._publish_with_retry(messages)
+            if self.after_ack is not None:
+                self.after_ack(last)
+            await asyncio.to_thread(recorder.insert_tracking, Tracking(self.tracking_name, last))
+            self.position = last
+        log.warning("%s relay lost its leadership", self.source)
+
+    def _read_batch(self, after: int) -> tuple[int | None, list[Outgoing]]:
+        batch = self.app.process_recorder.select_notifications(
+            after, self.batch_size, inclusive_of_start=False
+        )
+        if not batch:
+            return None, []
+        return batch[-1].id, [m for m in map(self._outgoing, batch) if m is not None]
+
+    async def _publish_with_retry(self, messages: Sequence[Outgoing]) -> None:
+        delay = 0.1
+        while True:
+            try:
+                acks = [await self.publisher.send(self.topic, m) for m in messages]
+                await asyncio.gather(*acks)
+                self.published += len(messages)
+                self.last_error = None
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # broker down, timeouts: retry the whole batch
+                self.last_error = f"{type(error).__name__}: {error}"
+                log.warning("publishing to %s failed (%s); retrying", self.topic, self.last_error)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+
+    def _outgoing(self, notification: Notification) -> Outgoing | None:
+        domain_event = self.app.mapper.to_domain_event(notification)
+        contract = self.translate(domain_event)
+        if contract is None:
+            return None
+        envelope = envelope_for(self.source, notification.id, domain_event, contract)
+        return Outgoing(
+            key=envelope.subject.encode(),
+            value=envelope.model_dump_json().encode(),
+            headers={
+                "content-type": "application/cloudevents+json",
+                "ce_id": str(envelope.id),
+                "ce_type": envelope.type,
+                "ce_source": envelope.source,
+            },
+        )
+
+    def lag(self) -> int | None:
+        latest = self.app.process_recorder.max_notification_id()
+        if latest is None:
+            return 0
+        return latest - (self.position or 0)

@@ -1,0 +1,237 @@
+"""Service assembly: one function wires a service's store, relay, consumers and routes.
+
+    api = create_service(ServiceDefinition(
+        name="planning",
+        application=PlanningApplication,
+        routers=[releases.router],
+        translations=translations,
+        policies=policies,
+    ))
+
+The service answers HTTP even while Kafka is away: commands are stored, and the relay
+publishes them when the broker is back. `/readyz` says which parts are up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import JSONResponse
+from faststream.kafka import KafkaBroker
+
+from changeledger.contracts import dlq_of, topic_of
+from changeledger.runtime.auth import Authenticator
+from changeledger.runtime.consumer import Consumer, Policies
+from changeledger.runtime.http import RequestGuard, authenticated
+from changeledger.runtime.kafka import ensure_topics, make_broker
+from changeledger.runtime.leadership import FileLeadership, Leadership, PostgresLeadership
+from changeledger.runtime.problems import install_problem_handlers
+from changeledger.runtime.relay import Outgoing, Relay, Translations
+from changeledger.runtime.settings import Settings
+from changeledger.runtime.store import ServiceApplication, open_store, postgres_conninfo
+
+log = logging.getLogger(__name__)
+
+AppT = TypeVar("AppT", bound=ServiceApplication)
+
+
+@dataclass
+class ServiceDefinition(Generic[AppT]):
+    name: str
+    application: type[AppT]
+    routers: Sequence[APIRouter] = ()
+    translations: Translations = field(default_factory=Translations)
+    policies: Policies[AppT] = field(default_factory=Policies)
+    description: str = ""
+
+
+class ServiceRuntime(Generic[AppT]):
+    """The running parts of one service, started and stopped with its HTTP server."""
+
+    def __init__(self, definition: ServiceDefinition[AppT], settings: Settings) -> None:
+        self.definition = definition
+        self.settings = settings
+        self.name = definition.name
+        self.topic = settings.topic(topic_of(definition.name))
+        self.app: AppT
+        self.broker: KafkaBroker | None = None
+        self.kafka_error: str | None = "not connected yet"
+        self.relay: Relay
+        self.consumer: Consumer[AppT]
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        self.app = await asyncio.to_thread(
+            open_store, self.definition.application, self.name, self.settings
+        )
+        self.relay = Relay(
+            app=self.app,
+            source=self.name,
+            topic=self.topic,
+            translate=self.definition.translations,
+            publisher=self,
+            leadership=self._leadership(),
+            batch_size=self.settings.relay_batch_size,
+            idle_poll_seconds=self.settings.relay_idle_poll_seconds,
+        )
+        self._tasks = [
+            asyncio.create_task(self._supervise(self.relay.run(), "relay")),
+            asyncio.create_task(self._supervise(self._connect_kafka(), "kafka")),
+        ]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        await self.relay.leadership.release()
+        if self.broker is not None:
+            with contextlib.suppress(Exception):
+                await self.broker.stop()
+        await asyncio.to_thread(self.app.close)
+
+    # Publisher, for the relay
+    async def send(self, topic: str, message: Outgoing) -> Awaitable[Any]:
+        if self.broker is None:
+            raise ConnectionError(f"not connected to Kafka: {self.kafka_error}")
+        future: Awaitable[Any] = await self.broker.publish(
+            message.value, topic, key=message.key, headers=message.headers, no_confirm=True
+        )
+        return future
+
+    @property
+    def topics(self) -> list[str]:
+        own = [self.topic, dlq_of(self.topic)]
+        return sorted({*own, *self.consumer.topics, *self.consumer.dlq_topics})
+
+    def _leadership(self) -> Leadership:
+        if self.settings.store == "postgres":
+            conninfo = postgres_conninfo(self.settings)
+            schema = f"{self.settings.postgres_schema_prefix}{self.name}"
+            return PostgresLeadership(conninfo, f"changeledger-relay:{schema}")
+        return FileLeadership(self.settings.data_dir / f"{self.name}.relay.lock")
+
+    async def _connect_kafka(self) -> None:
+        """Connect the broker and its consumers, retrying until Kafka answers."""
+        delay = 0.5
+        while True:
+            broker = make_broker(self.name, self.settings)
+            self.consumer = Consumer(
+                self.app,
+                self.name,
+                broker,
+                self.definition.policies,
+                topic_prefix=self.settings.kafka_topic_prefix,
+            )
+            self.consumer.subscribe()
+            try:
+                await ensure_topics(self.settings, self.topics)
+                await broker.start()
+            except Exception as error:
+                self.kafka_error = f"{type(error).__name__}: {error}"
+                log.warning("%s: Kafka unavailable (%s); retrying", self.name, self.kafka_error)
+                with contextlib.suppress(Exception):
+                    await broker.stop()
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10.0)
+                continue
+            self.broker = broker
+            self.kafka_error = None
+            log.info("%s: connected to Kafka at %s", self.name, self.settings.kafka_bootstrap_servers)
+            return
+
+    async def _supervise(self, work: Awaitable[None], what: str) -> None:
+        try:
+            await work
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("%s: %s stopped unexpectedly", self.name, what)
+            raise
+
+    async def readiness(self) -> tuple[bool, dict[str, Any]]:
+        store: dict[str, Any] = {"kind": self.settings.store}
+        try:
+            head = await asyncio.wait_for(
+                asyncio.to_thread(self.app.process_recorder.max_notification_id), 5
+            )
+            store |= {"ready": True, "head": head or 0}
+        except Exception as error:
+            store |= {"ready": False, "error": f"{type(error).__name__}: {error}"}
+        kafka: dict[str, Any] = {"bootstrap_servers": self.settings.kafka_bootstrap_servers}
+        if self.broker is not None:
+            kafka["ready"] = await self.broker.ping(timeout=2.0)
+        else:
+            kafka |= {"ready": False, "error": self.kafka_error}
+        relay = {
+            "leader": self.relay.is_leader,
+            "position": self.relay.position or 0,
+            "published": self.relay.published,
+            "last_error": self.relay.last_error,
+        }
+        consumer: dict[str, Any] = {}
+        if hasattr(self, "consumer"):
+            consumer = {
+                "topics": self.consumer.topics,
+                "applied": self.consumer.applied,
+                "duplicates": self.consumer.duplicates,
+                "dead_lettered": self.consumer.dead_lettered,
+                "last_error": self.consumer.last_error,
+            }
+        ready = bool(store["ready"] and kafka["ready"])
+        return ready, {"store": store, "kafka": kafka, "relay": relay, "consumer": consumer}
+
+
+def create_service(definition: ServiceDefinition[AppT], settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    runtime = ServiceRuntime(definition, settings)
+
+    @asynccontextmanager
+    async def lifespan(api: FastAPI) -> AsyncIterator[None]:
+        await runtime.start()
+        api.state.application = runtime.app
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    api = FastAPI(
+        title=f"Changeledger {definition.name}",
+        description=definition.description,
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    api.state.runtime = runtime
+    api.state.settings = settings
+    api.state.authenticator = Authenticator(settings)
+    api.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes)
+    install_problem_handlers(api)
+
+    @api.get("/healthz", tags=["operations"])
+    async def healthz() -> dict[str, str]:
+        """Liveness: the process answers."""
+        return {"status": "ok", "service": definition.name}
+
+    @api.get("/readyz", tags=["operations"])
+    async def readyz() -> JSONResponse:
+        """Readiness: the store answers and Kafka is connected."""
+        ready, parts = await runtime.readiness()
+        body = {"status": "ready" if ready else "not ready", "service": definition.name, **parts}
+        return JSONResponse(body, status_code=200 if ready else 503)
+
+    for router in definition.routers:
+        api.include_router(router, dependencies=[Depends(authenticated)])
+    return api
+
+
+def application(request: Request) -> Any:
+    """Dependency: the service's eventsourcing application."""
+    return request.app.state.application

@@ -1,0 +1,61 @@
+"""Configuration from `CHANGELEDGER_*` environment variables (and an optional `.env`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PORTS = {"planning": 8001, "risk": 8002, "communication": 8003, "cmdb": 8004}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="CHANGELEDGER_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    # Event stores: one SQLite file per service under data_dir, or one PostgreSQL schema
+    # per service (named schema_prefix + service) in one database.
+    data_dir: Path = Path("var")
+    store: Literal["sqlite", "postgres"] = "sqlite"
+    postgres_host: str = "127.0.0.1"
+    postgres_port: int = 5432
+    postgres_user: str = "changeledger"
+    postgres_password: SecretStr = SecretStr("changeledger")
+    postgres_dbname: str = "changeledger"
+    postgres_schema_prefix: str = ""
+    postgres_pool_size: int = 5
+    snapshot_interval: int = Field(default=100, ge=2)
+
+    # Kafka
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    kafka_partitions: int = Field(default=3, ge=1)
+    kafka_replication_factor: int = Field(default=1, ge=1)
+    kafka_topic_prefix: str = ""
+    relay_batch_size: int = Field(default=500, ge=1)
+    # The relay wakes at once on events saved in this process; this bounds how long an
+    # event saved by another replica of the service can wait when no wake-up reaches it.
+    relay_idle_poll_seconds: float = Field(default=1.0, gt=0)
+
+    # HTTP
+    host: str = "127.0.0.1"
+    port: int | None = None
+    max_body_bytes: int = Field(default=256 * 1024, ge=1024)
+
+    # Authentication: `local` signs and checks HS256 tokens with a development key kept
+    # under data_dir; `jwt` checks tokens from an identity provider.
+    auth_mode: Literal["local", "jwt"] = "local"
+    jwt_secret: SecretStr | None = None
+    jwt_public_key_file: Path | None = None
+    jwt_algorithms: tuple[str, ...] = ("HS256",)
+    jwt_issuer: str = "changeledger"
+    jwt_audience: str = "changeledger"
+    jwt_leeway_seconds: int = Field(default=30, ge=0, le=300)
+
+    def port_of(self, service: str) -> int:
+        return self.port or PORTS[service]
+
+    def topic(self, name: str) -> str:
+        return f"{self.kafka_topic_prefix}{name}"

@@ -1,0 +1,232 @@
+"""Event stores: the eventsourcing application base every service extends, and its factory.
+
+A service's store is one SQLite file under `data_dir`, or one PostgreSQL schema. It keeps
+the events, the notification log (which is also the outbox) and the tracking records that
+make consumers and the relay exactly-once, all written in one transaction per save.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from collections.abc import Callable
+from datetime import date, datetime
+from enum import Enum
+from pathlib import Path
+from typing import Any, ClassVar, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.domain import MutableOrImmutableAggregate
+from eventsourcing.persistence import (
+    JSONTranscoder,
+    ProcessRecorder,
+    Recording,
+    Tracking,
+    Transcoding,
+)
+
+from changeledger.runtime.domain import Actor, Aggregate, NotFound, Provenance
+from changeledger.runtime.settings import Settings
+
+A = TypeVar("A", bound=Aggregate)
+
+
+class ServiceApplication(Application[UUID]):
+    """Base of each service's application: commands and queries over its own store."""
+
+    #: Value objects that events carry: frozen dataclasses, stored as JSON objects, and
+    #: plain Enums (not StrEnum: JSON would store those as bare strings), stored as values.
+    value_objects: ClassVar[tuple[type, ...]] = ()
+    #: Aggregates that may grow long histories: a snapshot is taken every N events.
+    snapshotted: ClassVar[tuple[type[Aggregate], ...]] = ()
+
+    def __init__(self, env: dict[str, str] | None = None) -> None:
+        super().__init__(env)
+        interval = int(self.env.get("SNAPSHOT_INTERVAL") or 100)
+        self.snapshotting_intervals = dict.fromkeys(self.snapshotted, interval)
+        self._saved_listeners: list[Callable[[], None]] = []
+        self._listeners_lock = threading.Lock()
+
+    @property
+    def process_recorder(self) -> ProcessRecorder:
+        assert isinstance(self.recorder, ProcessRecorder)
+        return self.recorder
+
+    def construct_recorder(self) -> ProcessRecorder:
+        # A process recorder can write tracking records in the same transaction as events.
+        return self.factory.process_recorder()
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(DateAsISO())
+        for cls in (Actor, Provenance, *self.value_objects):
+            transcoder.register(EnumAsValue(cls) if issubclass(cls, Enum) else DataclassAsDict(cls))
+
+    def save_tracked(
+        self, *objs: MutableOrImmutableAggregate[UUID] | None, tracking: Tracking
+    ) -> list[Recording[UUID]]:
+        """Save new events and a tracking record atomically (raises IntegrityError when
+        the tracking position was already recorded, so the whole save is undone)."""
+        processing_event: ProcessingEvent[UUID] = ProcessingEvent(tracking=tracking)
+        processing_event.collect_events(*objs)
+        recordings = self._record(processing_event)
+        self._take_snapshots(processing_event)
+        self._notify(recordings)
+        return recordings
+
+    def on_saved(self, listener: Callable[[], None]) -> None:
+        """Call `listener` (from the saving thread) after each save that recorded events."""
+        with self._listeners_lock:
+            self._saved_listeners.append(listener)
+
+    def _notify(self, recordings: list[Recording[UUID]]) -> None:
+        if recordings:
+            for listener in list(self._saved_listeners):
+                listener()
+
+    def get(self, aggregate_id: UUID, cls: type[A], *, as_of: datetime | None = None) -> A:
+        """An aggregate of the expected type, as it is now or as it was at `as_of`."""
+        if as_of is None:
+            try:
+                aggregate = self.repository.get(aggregate_id)
+            except AggregateNotFoundError:
+                raise NotFound(f"{cls.__name__} {aggregate_id} does not exist") from None
+        else:
+            aggregate = self._project_until(aggregate_id, as_of, cls)
+        if not isinstance(aggregate, cls):
+            raise NotFound(f"{cls.__name__} {aggregate_id} does not exist")
+        return aggregate
+
+    def _project_until(self, aggregate_id: UUID, as_of: datetime, cls: type[A]) -> A:
+        aggregate: Any = None
+        for event in self.events.get(aggregate_id):
+            if event.timestamp > as_of:
+                break
+            aggregate = event.mutate(aggregate)  # type: ignore[attr-defined]
+        if aggregate is None:
+            raise NotFound(f"{cls.__name__} {aggregate_id} did not exist at {as_of.isoformat()}")
+        return aggregate  # type: ignore[no-any-return]
+
+    def contains(self, aggregate_id: UUID) -> bool:
+        return aggregate_id in self.repository
+
+
+class DateAsISO(Transcoding):
+    type = date
+    name = "date_iso"
+
+    def encode(self, obj: date) -> str:
+        return obj.isoformat()
+
+    def decode(self, data: str) -> date:
+        return date.fromisoformat(data)
+
+
+class EnumAsValue(Transcoding):
+    """Stores a (non-str) Enum member as its value."""
+
+    def __init__(self, cls: type[Enum]) -> None:
+        if issubclass(cls, str | int):
+            raise TypeError(f"{cls} mixes in str or int, which JSON would store as a plain value")
+        self.type = cls
+        self.name = f"{cls.__module__}.{cls.__qualname__}"
+
+    def encode(self, obj: Enum) -> Any:
+        return obj.value
+
+    def decode(self, data: Any) -> Enum:
+        return self.type(data)
+
+
+class DataclassAsDict(Transcoding):
+    """Stores a frozen dataclass as a JSON object of its fields (tuples kept as tuples)."""
+
+    def __init__(self, cls: type) -> None:
+        if not dataclasses.is_dataclass(cls):
+            raise TypeError(f"{cls} is not a dataclass")
+        self.type = cls
+        self.name = f"{cls.__module__}.{cls.__qualname__}"
+        self._tuples = {
+            f.name for f in dataclasses.fields(cls) if str(f.type).startswith("tuple")
+        }
+
+    def encode(self, obj: Any) -> dict[str, Any]:
+        return {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}
+
+    def decode(self, data: dict[str, Any]) -> Any:
+        values = {k: tuple(v) if k in self._tuples else v for k, v in data.items()}
+        return self.type(**values)
+
+
+def store_env(service: str, settings: Settings) -> dict[str, str]:
+    """The eventsourcing environment for one service's store."""
+    env = {
+        "IS_SNAPSHOTTING_ENABLED": "y",
+        "SNAPSHOT_INTERVAL": str(settings.snapshot_interval),
+        "AGGREGATE_CACHE_MAXSIZE": "1000",
+        # Aggregates returned from the cache are copies, so a refused command that
+        # mutated one in memory leaves nothing behind.
+        "DEEPCOPY_FROM_AGGREGATE_CACHE": "y",
+    }
+    if settings.store == "sqlite":
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        env |= {
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": str(sqlite_path(service, settings)),
+            "SQLITE_LOCK_TIMEOUT": "10",
+        }
+    else:
+        schema = postgres_schema(service, settings)
+        create_postgres_schema(schema, settings)
+        env |= {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_HOST": settings.postgres_host,
+            "POSTGRES_PORT": str(settings.postgres_port),
+            "POSTGRES_USER": settings.postgres_user,
+            "POSTGRES_PASSWORD": settings.postgres_password.get_secret_value(),
+            "POSTGRES_DBNAME": settings.postgres_dbname,
+            "POSTGRES_SCHEMA": schema,
+            "POSTGRES_POOL_SIZE": str(settings.postgres_pool_size),
+            "POSTGRES_MAX_OVERFLOW": str(settings.postgres_pool_size),
+            "POSTGRES_CONNECT_TIMEOUT": "5",
+            # Connections that died with a server restart are replaced, not reused.
+            "POSTGRES_PRE_PING": "y",
+            "POSTGRES_LOCK_TIMEOUT": "10",
+            "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": "30",
+        }
+    return env
+
+
+def sqlite_path(service: str, settings: Settings) -> Path:
+    return settings.data_dir / f"{service}.sqlite"
+
+
+def postgres_schema(service: str, settings: Settings) -> str:
+    return f"{settings.postgres_schema_prefix}{service}"
+
+
+def postgres_conninfo(settings: Settings) -> dict[str, Any]:
+    return {
+        "host": settings.postgres_host,
+        "port": settings.postgres_port,
+        "user": settings.postgres_user,
+        "password": settings.postgres_password.get_secret_value(),
+        "dbname": settings.postgres_dbname,
+        "connect_timeout": 5,
+    }
+
+
+def create_postgres_schema(schema: str, settings: Settings) -> None:
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(**postgres_conninfo(settings), autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
+
+
+AppT = TypeVar("AppT", bound=ServiceApplication)
+
+
+def open_store(app_class: type[AppT], service: str, settings: Settings) -> AppT:
+    return app_class(env=store_env(service, settings))
