@@ -23,6 +23,7 @@ from eventsourcing.domain import event
 from eventsourcing.persistence import IntegrityError, OperationalError, PersistenceError, Tracking
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
+from faststream.kafka.annotations import KafkaMessage as KafkaMessageContext
 from pydantic import ValidationError
 
 from changeledger.contracts import Envelope, IntegrationEvent, UnknownEventType, dlq_of, owner_of
@@ -136,6 +137,7 @@ class Consumer(Generic[AppT]):
         self.broker = broker
         self.policies = policies
         self.topic_prefix = topic_prefix
+        self.group_id = topic_prefix + service
         self.actor = Actor(sub=f"service:{service}", roles=("service",))
         self.applied = 0
         self.duplicates = 0
@@ -156,7 +158,7 @@ class Consumer(Generic[AppT]):
             listener = ResumeFromTracking(self.app)
             subscriber = self.broker.subscriber(
                 topic,
-                group_id=self.service,
+                group_id=self.group_id,
                 auto_offset_reset="earliest",
                 ack_policy=AckPolicy.MANUAL,
                 listener=listener,
@@ -166,8 +168,10 @@ class Consumer(Generic[AppT]):
             )
             listener.subscriber = subscriber
 
-            async def on_message(body: bytes, message: KafkaMessage) -> None:
-                await self.handle(body, message)
+            # The message comes through the context, so FastStream decodes nothing itself:
+            # validating the envelope is this consumer's job, with its own dead-lettering.
+            async def on_message(message: KafkaMessageContext) -> None:
+                await self.handle(message.body, message)
 
             subscriber(on_message)
 
@@ -277,7 +281,7 @@ class Consumer(Generic[AppT]):
             "x-original-topic": record.topic,
             "x-original-partition": str(record.partition),
             "x-original-offset": str(record.offset),
-            "x-consumer-group": self.service,
+            "x-consumer-group": self.group_id,
             "x-failed-at": datetime.now(UTC).isoformat(),
         }
         delay = 0.1

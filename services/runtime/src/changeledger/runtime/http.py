@@ -30,7 +30,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from changeledger.runtime.auth import Authenticator, Unauthenticated
 from changeledger.runtime.domain import Actor, NotPermitted, Provenance, acting
-from changeledger.runtime.problems import BodyTooLarge, problem
+from changeledger.runtime.problems import problem
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -138,18 +138,37 @@ class RequestGuard:
             await rejection(scope, receive, send_with_correlation)
             return
 
-        received = 0
+        if scope["method"] in {"POST", "PUT", "PATCH"}:
+            # Read the body first (it is small by rule), so an oversized stream is refused
+            # before any route sees it.
+            buffered: list[Message] = []
+            size = 0
+            while True:
+                message = await receive()
+                buffered.append(message)
+                if message["type"] != "http.request":
+                    break
+                size += len(message.get("body", b""))
+                if size > self.max_body_bytes:
+                    await self._too_large()(scope, receive, send_with_correlation)
+                    return
+                if not message.get("more_body", False):
+                    break
 
-        async def limited_receive() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_body_bytes:
-                    raise BodyTooLarge(self.max_body_bytes)
-            return message
+            async def replay() -> Message:
+                return buffered.pop(0) if buffered else await receive()
 
-        await self.app(scope, limited_receive, send_with_correlation)
+            await self.app(scope, replay, send_with_correlation)
+            return
+        await self.app(scope, receive, send_with_correlation)
+
+    def _too_large(self) -> Any:
+        return problem(
+            413,
+            f"the request body is larger than {self.max_body_bytes} bytes",
+            slug="body-too-large",
+            limit=self.max_body_bytes,
+        )
 
     def _reject(self, method: str, headers: dict[str, str]) -> Any:
         length = headers.get("content-length")
@@ -157,12 +176,7 @@ class RequestGuard:
             if not length.isdigit():
                 return problem(400, "Content-Length is not a number", slug="bad-content-length")
             if int(length) > self.max_body_bytes:
-                return problem(
-                    413,
-                    f"the request body is larger than {self.max_body_bytes} bytes",
-                    slug="body-too-large",
-                    limit=self.max_body_bytes,
-                )
+                return self._too_large()
         has_body = (length not in (None, "0")) or "transfer-encoding" in headers
         content_type = headers.get("content-type", "").split(";")[0].strip().lower()
         is_json = content_type == "application/json" or content_type.endswith("+json")

@@ -50,12 +50,6 @@ def problem(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
-class BodyTooLarge(Exception):
-    def __init__(self, limit: int) -> None:
-        super().__init__(f"the request body is larger than {limit} bytes")
-        self.limit = limit
-
-
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def refused(request: Request, error: DomainError) -> JSONResponse:
@@ -106,10 +100,6 @@ def install_problem_handlers(app: FastAPI) -> None:
                 f'error_description="{_quote(str(error))}"'
             },
         )
-
-    @app.exception_handler(BodyTooLarge)
-    async def too_large(request: Request, error: BodyTooLarge) -> JSONResponse:
-        return problem(413, str(error), slug="body-too-large", limit=error.limit)
 
     @app.exception_handler(IntegrityError)
     async def conflict(request: Request, error: IntegrityError) -> JSONResponse:

@@ -112,6 +112,7 @@ class Relay:
         self.last_error: str | None = None
         self._wake = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
+        self.restart_delay = 5.0
         #: Test hook: runs after the broker's ack and before the tracking write.
         self.after_ack: Callable[[int], None] | None = None
 
@@ -138,7 +139,7 @@ class Relay:
                 # it reports, waits and starts again from its tracked position.
                 self.last_error = f"{type(error).__name__}: {error}"
                 log.exception("%s relay failed; restarting", self.source)
-                await asyncio.sleep(5.0)
+                await asyncio.sleep(self.restart_delay)
             finally:
                 self.is_leader = False
                 await self.leadership.release()
@@ -185,7 +186,7 @@ class Relay:
                 self.last_error = f"{type(error).__name__}: {error}"
                 log.warning("publishing to %s failed (%s); retrying", self.topic, self.last_error)
                 await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
+                delay = min(delay * 2, 2.0)
 
     def _outgoing(self, notification: Notification) -> Outgoing | None:
         domain_event = self.app.mapper.to_domain_event(notification)

@@ -66,6 +66,8 @@ class ServiceRuntime(Generic[AppT]):
         self.relay: Relay
         self.consumer: Consumer[AppT]
         self._tasks: list[asyncio.Task[None]] = []
+        self._stopped = False
+        self._connected = asyncio.Event()
 
     async def start(self) -> None:
         self.app = await asyncio.to_thread(
@@ -87,6 +89,9 @@ class ServiceRuntime(Generic[AppT]):
         ]
 
     async def stop(self) -> None:
+        if self._stopped:
+            return
+        self._stopped = True
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -100,8 +105,8 @@ class ServiceRuntime(Generic[AppT]):
 
     # Publisher, for the relay
     async def send(self, topic: str, message: Outgoing) -> Awaitable[Any]:
-        if self.broker is None:
-            raise ConnectionError(f"not connected to Kafka: {self.kafka_error}")
+        await self._connected.wait()
+        assert self.broker is not None
         future: Awaitable[Any] = await self.broker.publish(
             message.value, topic, key=message.key, headers=message.headers, no_confirm=True
         )
@@ -145,6 +150,7 @@ class ServiceRuntime(Generic[AppT]):
                 continue
             self.broker = broker
             self.kafka_error = None
+            self._connected.set()
             log.info("%s: connected to Kafka at %s", self.name, self.settings.kafka_bootstrap_servers)
             return
 

@@ -1,0 +1,177 @@
+"""The HTTP conventions every service gets from the runtime: auth, roles, problems, limits."""
+
+from collections.abc import Iterator
+from typing import Annotated
+from uuid import UUID
+
+import pytest
+from eventsourcing.domain import event
+from fastapi import APIRouter, Depends
+from fastapi.testclient import TestClient
+from pydantic import BaseModel, Field
+
+from changeledger.runtime.auth import Authenticator
+from changeledger.runtime.domain import Aggregate, RuleViolated
+from changeledger.runtime.http import Command, query, requires
+from changeledger.runtime.service import ServiceDefinition, application, create_service
+from changeledger.runtime.settings import Settings
+from changeledger.runtime.store import ServiceApplication
+
+
+class Note(Aggregate):
+    class Written(Aggregate.Created):
+        text: str
+
+    @event(Written)
+    def __init__(self, text: str) -> None:
+        if text == "forbidden":
+            raise RuleViolated("that text is not allowed", rule="no-forbidden-text")
+        self.text = text
+
+
+class Notes(ServiceApplication):
+    def write(self, text: str) -> Note:
+        note = Note(text=text)
+        self.save(note)
+        return note
+
+
+class WriteNote(BaseModel):
+    text: str = Field(min_length=1, max_length=50)
+
+
+router = APIRouter()
+NotesApp = Annotated[Notes, Depends(application)]
+
+
+@router.post("/notes", status_code=201)
+async def write_note(
+    body: WriteNote, app: NotesApp, command: Command = requires("release-manager")
+) -> dict[str, object]:
+    note = await command.run(app.write, body.text)
+    return {"id": str(note.id), "sub": command.actor.sub}
+
+
+@router.get("/notes/{note_id}")
+async def read_note(note_id: UUID, app: NotesApp) -> dict[str, object]:
+    note = await query(app.get, note_id, Note)
+    events = await query(lambda: list(app.events.get(note_id)))
+    provenance = events[0].provenance
+    return {
+        "text": note.text,
+        "actor": provenance.actor.sub,
+        "correlation_id": provenance.correlation_id,
+        "command": provenance.command,
+    }
+
+
+@pytest.fixture
+def client(tmp_path: object) -> Iterator[TestClient]:
+    settings = Settings(
+        data_dir=tmp_path,  # type: ignore[arg-type]
+        kafka_bootstrap_servers="127.0.0.1:1",
+        max_body_bytes=2048,
+    )
+    api = create_service(ServiceDefinition("notes", Notes, routers=[router]), settings)
+    with TestClient(api) as client:
+        client.headers["Authorization"] = "Bearer " + Authenticator(settings).mint(
+            "alice", ("release-manager",)
+        )
+        yield client
+
+
+def assert_problem(response: object, status: int, slug: str | None = None) -> dict[str, object]:
+    assert response.status_code == status, response.text  # type: ignore[attr-defined]
+    assert response.headers["content-type"] == "application/problem+json"  # type: ignore[attr-defined]
+    body: dict[str, object] = response.json()  # type: ignore[attr-defined]
+    assert body["status"] == status
+    assert body["title"] and body["detail"]
+    if slug:
+        assert body["type"] == f"urn:changeledger:problem:{slug}"
+    return body
+
+
+def test_a_command_records_the_actor_from_the_token_and_the_correlation_id(
+    client: TestClient,
+) -> None:
+    created = client.post("/notes", json={"text": "hello"}, headers={"X-Correlation-Id": "c-42"})
+    assert created.status_code == 201
+    assert created.headers["x-correlation-id"] == "c-42"
+    note = client.get(f"/notes/{created.json()['id']}").json()
+    assert note == {
+        "text": "hello",
+        "actor": "alice",
+        "correlation_id": "c-42",
+        "command": "write_note",
+    }
+
+
+def test_requests_without_a_valid_token_get_401(client: TestClient) -> None:
+    for headers in ({"Authorization": ""}, {"Authorization": "Bearer not-a-jwt"}):
+        response = client.post("/notes", json={"text": "x"}, headers=headers)
+        body = assert_problem(response, 401, "unauthenticated")
+        assert response.headers["www-authenticate"].startswith("Bearer")
+        assert body
+
+
+def test_a_missing_role_gets_403_and_records_nothing(client: TestClient, tmp_path: object) -> None:
+    viewer = Authenticator(client.app.state.settings).mint("vic", ("viewer",))  # type: ignore[attr-defined]
+    response = client.post(
+        "/notes", json={"text": "x"}, headers={"Authorization": f"Bearer {viewer}"}
+    )
+    assert_problem(response, 403, "role-required")
+    app = client.app.state.application  # type: ignore[attr-defined]
+    assert app.process_recorder.max_notification_id() is None
+
+
+def test_a_broken_rule_gets_409_naming_the_rule(client: TestClient) -> None:
+    body = assert_problem(client.post("/notes", json={"text": "forbidden"}), 409)
+    assert body["rule"] == "no-forbidden-text"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "status", "slug"),
+    [
+        ({"json": {"text": ""}}, 422, "invalid-request"),
+        ({"json": {}}, 422, "invalid-request"),
+        ({"json": ["a list"]}, 422, "invalid-request"),
+        ({"content": b"{not json", "headers": {"content-type": "application/json"}}, 400, None),
+        ({"content": b"text=x", "headers": {"content-type": "text/plain"}}, 415, None),
+        ({"json": {"text": "x" * 5000}}, 413, "body-too-large"),
+    ],
+)
+def test_bad_input_gets_a_clear_4xx_problem_and_records_nothing(
+    client: TestClient, kwargs: dict[str, object], status: int, slug: str | None
+) -> None:
+    assert_problem(client.post("/notes", **kwargs), status, slug)  # type: ignore[arg-type]
+    app = client.app.state.application  # type: ignore[attr-defined]
+    assert app.process_recorder.max_notification_id() is None
+
+
+def test_a_streamed_body_over_the_limit_gets_413(client: TestClient) -> None:
+    def chunks() -> Iterator[bytes]:
+        yield b'{"text": "'
+        yield b"x" * 4096
+        yield b'"}'
+
+    response = client.post(
+        "/notes", content=chunks(), headers={"content-type": "application/json"}
+    )
+    assert_problem(response, 413, "body-too-large")
+
+
+def test_unknown_routes_methods_and_ids_get_problems(client: TestClient) -> None:
+    assert_problem(client.get("/nowhere"), 404)
+    assert_problem(client.delete("/notes"), 405)
+    assert_problem(client.get("/notes/not-a-uuid"), 422)
+    assert_problem(client.get(f"/notes/{UUID(int=5)}"), 404, "not-found")
+
+
+def test_health_readiness_and_docs(client: TestClient) -> None:
+    assert client.get("/healthz").json()["status"] == "ok"
+    ready = client.get("/readyz")
+    assert ready.status_code == 503  # no broker in this test
+    assert ready.json()["store"]["ready"] is True
+    assert ready.json()["kafka"]["ready"] is False
+    assert client.get("/docs").status_code == 200
+    assert "/notes" in client.get("/openapi.json").json()["paths"]

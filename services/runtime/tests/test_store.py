@@ -1,0 +1,110 @@
+"""The event store on SQLite and on PostgreSQL: saving, tracking, time travel, snapshots."""
+
+from datetime import UTC, datetime
+from uuid import UUID
+
+import pytest
+from eventsourcing.domain import event
+from eventsourcing.persistence import IntegrityError, Tracking
+
+from changeledger.runtime.domain import Actor, Aggregate, NotFound, Provenance, acting
+from changeledger.runtime.settings import Settings
+from changeledger.runtime.store import ServiceApplication, open_store
+
+CAROL = Provenance(Actor("carol", ("viewer",)), "corr", "test")
+
+
+class Counter(Aggregate):
+    class Started(Aggregate.Created):
+        name: str
+
+    @event(Started)
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.count = 0
+
+    class Incremented(Aggregate.Event):
+        by: int
+
+    @event(Incremented)
+    def increment(self, by: int = 1) -> None:
+        self.count += by
+
+
+class Counters(ServiceApplication):
+    snapshotted = (Counter,)
+
+    def start(self, name: str) -> Counter:
+        counter = Counter(name=name)
+        self.save(counter)
+        return counter
+
+    def increment(self, counter_id: UUID, times: int = 1) -> None:
+        counter = self.get(counter_id, Counter)
+        for _ in range(times):
+            counter.increment()
+        self.save(counter)
+
+
+@pytest.fixture
+def counters(store_settings: Settings) -> Counters:
+    app = open_store(Counters, "counters", store_settings)
+    yield app
+    app.close()
+
+
+def test_an_aggregate_is_rebuilt_from_its_events(counters: Counters) -> None:
+    with acting(CAROL):
+        counter = counters.start("a")
+        counters.increment(counter.id, times=3)
+    loaded = counters.get(counter.id, Counter)
+    assert (loaded.name, loaded.count, loaded.version) == ("a", 3, 4)
+    assert [e.provenance.actor.sub for e in counters.events.get(counter.id)] == ["carol"] * 4
+
+
+def test_an_unknown_or_foreign_aggregate_is_not_found(counters: Counters) -> None:
+    with pytest.raises(NotFound):
+        counters.get(UUID(int=1), Counter)
+
+
+def test_time_travel_shows_the_state_at_a_given_moment(counters: Counters) -> None:
+    with acting(CAROL):
+        counter = counters.start("a")
+        counters.increment(counter.id)
+        between = datetime.now(UTC)
+        counters.increment(counter.id, times=2)
+    assert counters.get(counter.id, Counter, as_of=between).count == 1
+    assert counters.get(counter.id, Counter).count == 3
+    with pytest.raises(NotFound):
+        counters.get(counter.id, Counter, as_of=datetime(2000, 1, 1, tzinfo=UTC))
+
+
+def test_events_and_tracking_are_saved_together_or_not_at_all(counters: Counters) -> None:
+    with acting(CAROL):
+        first = Counter(name="first")
+    counters.save_tracked(first, tracking=Tracking("planning.events:0", 7))
+    with acting(CAROL):
+        second = Counter(name="second")
+    with pytest.raises(IntegrityError):
+        counters.save_tracked(second, tracking=Tracking("planning.events:0", 7))
+    assert counters.contains(first.id)
+    assert not counters.contains(second.id)
+    assert counters.process_recorder.max_tracking_id("planning.events:0") == 7
+
+
+def test_long_histories_are_snapshotted(counters: Counters) -> None:
+    with acting(CAROL):
+        counter = counters.start("busy")
+        counters.increment(counter.id, times=250)
+    assert counters.snapshots is not None
+    snapshots = list(counters.snapshots.get(counter.id))
+    assert [s.originator_version for s in snapshots] == [100, 200]
+    assert counters.get(counter.id, Counter).count == 250
+
+
+def test_saves_wake_listeners(counters: Counters) -> None:
+    woken: list[int] = []
+    counters.on_saved(lambda: woken.append(1))
+    with acting(CAROL):
+        counters.start("a")
+    assert woken == [1]
