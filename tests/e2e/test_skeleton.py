@@ -57,5 +57,6 @@ def test_every_service_reports_its_store_and_broker_ready(
     for name, service in services.items():
         ready = service.wait_ready()
         assert ready["service"] == name
-        assert ready["store"]["ready"] and ready["kafka"]["ready"]
+        assert ready["store"]["ready"]
+        assert ready["kafka"]["ready"]
         assert ready["relay"]["leader"] is True

@@ -26,7 +26,8 @@ async def test_each_event_is_published_once_in_an_envelope_keyed_by_its_aggregat
         records = await read_topic(kafka.bootstrap_servers, service.topic, at_least=6)
 
         async def tracked() -> bool:
-            return service.relay.position == service.app.process_recorder.max_notification_id()
+            head = service.app.process_recorder.max_notification_id()
+            return bool(service.relay.position == head)
 
         await eventually_async(tracked, what="relay position tracked after the acks")
 

@@ -67,7 +67,9 @@ def test_commands_accepted_while_the_broker_is_down_all_arrive_once(
     assert sorted(registers) == sorted(accepted)
     assert set(registers.values()) == {1}
     assert set(receipts.values()) == {1}
-    with opened(PlanningApplication, "planning", settings) as store:
-        learned = Counter(e.originator_id for e in events_of(store, "Release.RiskRegisterOpened"))
+    with opened(PlanningApplication, "planning", settings) as planning_store:
+        learned = Counter(
+            e.originator_id for e in events_of(planning_store, "Release.RiskRegisterOpened")
+        )
     assert sorted(str(r) for r in learned) == sorted(accepted)
     assert set(learned.values()) == {1}

@@ -50,7 +50,7 @@ async def test_poison_messages_are_dead_lettered_and_the_next_good_one_is_handle
             release = service.app.plan_release("After the poison", "rita", Priority.LOW, Q1)
 
         async def handled() -> bool:
-            return risk_service.app.has_register(release.id)
+            return bool(risk_service.app.has_register(release.id))
 
         await eventually_async(handled, what="the good message after the poison is handled")
         dead = await read_topic(kafka.bootstrap_servers, dlq_of(topic), at_least=len(poisons))
@@ -62,4 +62,4 @@ async def test_poison_messages_are_dead_lettered_and_the_next_good_one_is_handle
         assert headers["x-consumer-group"] == settings.topic("risk")
         assert headers["x-error-type"]
         assert headers["x-error-message"]
-    assert risk_service.consumer.dead_lettered == len(poisons)
+    assert risk_service.consumer.counts.dead_lettered == len(poisons)

@@ -9,9 +9,14 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 
 
 async def read_topic(
-    bootstrap_servers: str, topic: str, at_least: int, timeout: float = 30.0
+    bootstrap_servers: str,
+    topic: str,
+    at_least: int,
+    timeout: float = 30.0,
+    keys: set[bytes] | None = None,
 ) -> list[ConsumerRecord[bytes, bytes]]:
-    """Every record on `topic` from the beginning, once at least `at_least` have arrived."""
+    """Every record on `topic` from the beginning, once at least `at_least` have arrived
+    (and, when `keys` are given, once every one of them has been seen)."""
     consumer = AIOKafkaConsumer(
         topic,
         bootstrap_servers=bootstrap_servers,
@@ -27,7 +32,8 @@ async def read_topic(
             batch = await consumer.getmany(timeout_ms=500)
             for partition_records in batch.values():
                 records.extend(partition_records)
-            if len(records) >= at_least:
+            seen_all = keys is None or keys <= {r.key for r in records}
+            if len(records) >= at_least and seen_all:
                 # Drain whatever else is already there (duplicates, say).
                 extra = await consumer.getmany(timeout_ms=1000)
                 for partition_records in extra.values():
@@ -38,8 +44,13 @@ async def read_topic(
         await consumer.stop()
 
 
-async def produce(bootstrap_servers: str, topic: str, value: bytes, key: bytes | None = None,
-                  headers: list[tuple[str, bytes]] | None = None) -> Any:
+async def produce(
+    bootstrap_servers: str,
+    topic: str,
+    value: bytes,
+    key: bytes | None = None,
+    headers: list[tuple[str, bytes]] | None = None,
+) -> Any:
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers, acks="all")
     await producer.start()
     try:

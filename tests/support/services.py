@@ -137,7 +137,9 @@ class ServiceProcess:
                 self.kill()
 
     def client(self, *roles: str, sub: str = "alice") -> httpx.Client:
-        return httpx.Client(base_url=self.url, headers=bearer(self.settings, sub, *roles), timeout=10)
+        return httpx.Client(
+            base_url=self.url, headers=bearer(self.settings, sub, *roles), timeout=10
+        )
 
 
 def eventually(

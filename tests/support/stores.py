@@ -36,7 +36,7 @@ def event_counts(app: ServiceApplication) -> Counter[str]:
 
 
 def events_of(app: ServiceApplication, type_name: str) -> list[Any]:
-    found = []
+    found: list[Any] = []
     start = 1
     while True:
         batch = app.process_recorder.select_notifications(start, 1000)

@@ -50,4 +50,8 @@ def test_refusals_name_their_rule_and_status() -> None:
     assert NotFound("gone").rule == "not-found"
     assert NotFound("gone").status == 404
     refused = RuleViolated("no budget before benefits", rule="benefits-first", release="r1")
-    assert (refused.status, refused.rule, refused.extra) == (409, "benefits-first", {"release": "r1"})
+    assert (refused.status, refused.rule, refused.extra) == (
+        409,
+        "benefits-first",
+        {"release": "r1"},
+    )

@@ -1,7 +1,8 @@
 """The HTTP conventions every service gets from the runtime: auth, roles, problems, limits."""
 
 from collections.abc import Iterator
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Any
 from uuid import UUID
 
 import pytest
@@ -55,7 +56,7 @@ async def write_note(
 @router.get("/notes/{note_id}")
 async def read_note(note_id: UUID, app: NotesApp) -> dict[str, object]:
     note = await query(app.get, note_id, Note)
-    events = await query(lambda: list(app.events.get(note_id)))
+    events: list[Any] = await query(lambda: list(app.events.get(note_id)))
     provenance = events[0].provenance
     return {
         "text": note.text,
@@ -66,9 +67,9 @@ async def read_note(note_id: UUID, app: NotesApp) -> dict[str, object]:
 
 
 @pytest.fixture
-def client(tmp_path: object) -> Iterator[TestClient]:
+def client(tmp_path: Path) -> Iterator[TestClient]:
     settings = Settings(
-        data_dir=tmp_path,  # type: ignore[arg-type]
+        data_dir=tmp_path,
         kafka_bootstrap_servers="127.0.0.1:1",
         max_body_bytes=2048,
     )
@@ -85,7 +86,8 @@ def assert_problem(response: object, status: int, slug: str | None = None) -> di
     assert response.headers["content-type"] == "application/problem+json"  # type: ignore[attr-defined]
     body: dict[str, object] = response.json()  # type: ignore[attr-defined]
     assert body["status"] == status
-    assert body["title"] and body["detail"]
+    assert body["title"]
+    assert body["detail"]
     if slug:
         assert body["type"] == f"urn:changeledger:problem:{slug}"
     return body
@@ -143,7 +145,7 @@ def test_a_broken_rule_gets_409_naming_the_rule(client: TestClient) -> None:
 def test_bad_input_gets_a_clear_4xx_problem_and_records_nothing(
     client: TestClient, kwargs: dict[str, object], status: int, slug: str | None
 ) -> None:
-    assert_problem(client.post("/notes", **kwargs), status, slug)  # type: ignore[arg-type]
+    assert_problem(client.post("/notes", **kwargs), status, slug)
     app = client.app.state.application  # type: ignore[attr-defined]
     assert app.process_recorder.max_notification_id() is None
 
@@ -154,9 +156,7 @@ def test_a_streamed_body_over_the_limit_gets_413(client: TestClient) -> None:
         yield b"x" * 4096
         yield b'"}'
 
-    response = client.post(
-        "/notes", content=chunks(), headers={"content-type": "application/json"}
-    )
+    response = client.post("/notes", content=chunks(), headers={"content-type": "application/json"})
     assert_problem(response, 413, "body-too-large")
 
 

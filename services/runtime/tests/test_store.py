@@ -1,6 +1,8 @@
 """The event store on SQLite and on PostgreSQL: saving, tracking, time travel, snapshots."""
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 from uuid import UUID
 
 import pytest
@@ -47,7 +49,7 @@ class Counters(ServiceApplication):
 
 
 @pytest.fixture
-def counters(store_settings: Settings) -> Counters:
+def counters(store_settings: Settings) -> Iterator[Counters]:
     app = open_store(Counters, "counters", store_settings)
     yield app
     app.close()
@@ -59,7 +61,8 @@ def test_an_aggregate_is_rebuilt_from_its_events(counters: Counters) -> None:
         counters.increment(counter.id, times=3)
     loaded = counters.get(counter.id, Counter)
     assert (loaded.name, loaded.count, loaded.version) == ("a", 3, 4)
-    assert [e.provenance.actor.sub for e in counters.events.get(counter.id)] == ["carol"] * 4
+    events: list[Any] = list(counters.events.get(counter.id))
+    assert [e.provenance.actor.sub for e in events] == ["carol"] * 4
 
 
 def test_an_unknown_or_foreign_aggregate_is_not_found(counters: Counters) -> None:

@@ -8,6 +8,7 @@ starts the broker in the background and returns once it has accepted a produce a
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import shutil
@@ -137,6 +138,7 @@ class KafkaLauncher:
                 f"-Xmx{self.heap}",
                 "-XX:+UseG1GC",
                 "-Djava.awt.headless=true",
+                f"-Dchangeledger.kafka={self.home}",  # lets a cleanup find strays
                 f"-Dlog4j2.configurationFile={self.home / 'log4j2.properties'}",
                 "-cp",
                 f"{libs}/*",
@@ -254,10 +256,8 @@ async def _round_trip(bootstrap_servers: str, timeout: float = 10.0) -> bool:
     await admin.start()
     try:
         if READY_TOPIC not in await admin.list_topics():
-            try:
+            with contextlib.suppress(TopicAlreadyExistsError):
                 await admin.create_topics([NewTopic(READY_TOPIC, 1, 1)])
-            except TopicAlreadyExistsError:
-                pass
     finally:
         await admin.close()
 

@@ -57,7 +57,7 @@ class PostgresLauncher:
         home: Path | None = None,
         port: int = 5432,
         user: str = "changeledger",
-        password: str = "changeledger",  # noqa: S107 - a local development cluster
+        password: str = "changeledger",
         database: str = "changeledger",
     ) -> None:
         self.as_root = os.geteuid() == 0
@@ -147,9 +147,7 @@ class PostgresLauncher:
         ) as conn:
             role = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (self.user,))
             if role.fetchone() is None:
-                conn.execute(
-                    f"CREATE ROLE {self.user} LOGIN PASSWORD '{self.password}'"  # noqa: S608
-                )
+                conn.execute(f"CREATE ROLE {self.user} LOGIN PASSWORD '{self.password}'")
             db = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (self.database,))
             if db.fetchone() is None:
                 conn.execute(f"CREATE DATABASE {self.database} OWNER {self.user}")

@@ -80,6 +80,7 @@ def run(
     launcher = KafkaLauncher(settings.data_dir / "kafka")
     processes: dict[str, subprocess.Popen[bytes]] = {}
     interrupted = False
+    exit_code = 0
 
     def on_signal(signum: int, frame: object) -> None:
         nonlocal interrupted
@@ -108,6 +109,9 @@ def run(
             time.sleep(0.5)
     except KeyboardInterrupt:
         pass
+    except StartupFailed as failure:
+        console.print(f"[red]{failure}[/red]")
+        exit_code = 1
     finally:
         console.print("Stopping ...")
         for process in processes.values():
@@ -121,6 +125,11 @@ def run(
         if kafka:
             launcher.stop()
         console.print("Stopped.")
+    raise typer.Exit(exit_code)
+
+
+class StartupFailed(Exception):
+    pass
 
 
 def _wait_ready(
@@ -131,7 +140,7 @@ def _wait_ready(
     while pending and time.monotonic() < deadline:
         for name in list(pending):
             if processes[name].poll() is not None:
-                raise typer.Exit(f"{name} failed to start; see var/logs/{name}.log")
+                raise StartupFailed(f"{name} failed to start; see var/logs/{name}.log")
             try:
                 url = f"http://127.0.0.1:{settings.port_of(name)}/readyz"
                 if httpx.get(url, timeout=1.0).status_code == 200:
@@ -140,7 +149,7 @@ def _wait_ready(
                 pass
         time.sleep(0.3)
     if pending:
-        raise typer.Exit(f"not ready after {timeout:.0f}s: {', '.join(sorted(pending))}")
+        raise StartupFailed(f"not ready after {timeout:.0f}s: {', '.join(sorted(pending))}")
 
 
 def _print_services(settings: Settings, kafka: str, logs: Path) -> None:
@@ -189,6 +198,14 @@ def kafka_start() -> None:
     console.print(f"Kafka is ready on {launcher.bootstrap_servers}")
 
 
+@kafka_app.command("fetch")
+def kafka_fetch() -> None:
+    """Resolve the broker's jars from Maven Central into the cache (once per version)."""
+    from changeledger.deploy.kafka import KAFKA_VERSION, resolve
+
+    console.print(f"Apache Kafka {KAFKA_VERSION}: {resolve()}")
+
+
 @kafka_app.command("stop")
 def kafka_stop() -> None:
     from changeledger.deploy import KafkaLauncher
@@ -206,6 +223,14 @@ def postgres_start(port: int = 5432) -> None:
     console.print(f"PostgreSQL is ready on 127.0.0.1:{port}; settings:")
     for key, value in launcher.env.items():
         console.print(f"  {key}={value}")
+
+
+@postgres_app.command("install")
+def postgres_install() -> None:
+    """Install Debian's postgresql package when no server is installed (needs root)."""
+    from changeledger.deploy.postgres import ensure_installed
+
+    console.print(f"PostgreSQL: {ensure_installed()}")
 
 
 @postgres_app.command("stop")

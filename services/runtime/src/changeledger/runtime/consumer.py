@@ -1,29 +1,44 @@
 """Consumers: from other services' topics into this service's policies, exactly once.
 
-Each message is handled in one store transaction that records the policy's new events, a
-receipt of the envelope (keyed by its id) and `Tracking("<topic>:<partition>", offset)`.
-A redelivered message hits the tracking record; a republished one hits the receipt; both
-change nothing. The Kafka offset is committed only after that transaction. A message that
-fails validation, or that its policy refuses, goes to `<topic>.dlq` with the error in its
-headers, and the consumer carries on. A store that is down is waited for, not skipped.
+A FastStream subscriber per topic (consumer group = the service) hands each record to a
+worker. The worker takes whatever has queued up and applies it in as few store
+transactions as it can: one per run of records from the same partition, holding the
+policies' new events, a receipt of each envelope (keyed by its id) and
+`Tracking("<topic>:<partition>", last offset)`. A redelivered record hits the tracking
+record and a republished envelope hits its receipt, so neither changes anything.
+
+A record that fails validation, or that its policy refuses, goes to `<topic>.dlq` with
+the error in its headers before its offset is tracked; the consumer carries on. A store
+that is down is waited for, never skipped. Kafka offsets are committed in the background
+after the store has committed, and on (re)assignment each partition resumes after the
+offset its store has tracked, so the store, not Kafka, is the record of what was handled.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from itertools import groupby
 from typing import Any, Generic, TypeVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from aiokafka import ConsumerRebalanceListener, TopicPartition
 from eventsourcing.domain import event
-from eventsourcing.persistence import IntegrityError, OperationalError, PersistenceError, Tracking
+from eventsourcing.persistence import (
+    ConnectionPoolClosedError,
+    IntegrityError,
+    InterfaceError,
+    InternalError,
+    OperationalError,
+    Tracking,
+)
 from faststream import AckPolicy
-from faststream.kafka import KafkaBroker, KafkaMessage
-from faststream.kafka.annotations import KafkaMessage as KafkaMessageContext
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
 from pydantic import ValidationError
 
 from changeledger.contracts import Envelope, IntegrationEvent, UnknownEventType, dlq_of, owner_of
@@ -33,9 +48,20 @@ from changeledger.runtime.store import ServiceApplication
 log = logging.getLogger(__name__)
 
 RECEIPT_NAMESPACE = uuid5(NAMESPACE_URL, "urn:changeledger:receipt")
+_STOP = object()
 
 AppT = TypeVar("AppT", bound=ServiceApplication)
 Handler = Callable[[AppT, Any, Envelope], Sequence[Aggregate]]
+
+#: The store is unavailable (or closing): wait and try again, never dead-letter.
+INFRASTRUCTURE_ERRORS: tuple[type[BaseException], ...] = (
+    OperationalError,
+    InterfaceError,
+    InternalError,
+    ConnectionPoolClosedError,
+    ConnectionError,
+    TimeoutError,
+)
 
 
 class ReceivedMessage(Aggregate):
@@ -52,7 +78,7 @@ class ReceivedMessage(Aggregate):
         policy: str
 
     @staticmethod
-    def create_id(envelope_id: UUID) -> UUID:  # type: ignore[override]
+    def create_id(envelope_id: UUID) -> UUID:
         return receipt_id(envelope_id)
 
     @event(Received)
@@ -112,15 +138,36 @@ class Policies(Generic[AppT]):
         return route
 
 
-class PoisonMessage(Exception):
-    """The message can never be handled: it goes to the dead-letter topic."""
+@dataclass
+class Item(Generic[AppT]):
+    """One record, parsed: a routed event, an event to ignore, or poison."""
+
+    record: Any
+    envelope: Envelope | None = None
+    route: Route[AppT] | None = None
+    event: IntegrationEvent | None = None
+    poison: BaseException | None = None
+
+    @property
+    def tracking(self) -> Tracking:
+        return Tracking(f"{self.record.topic}:{self.record.partition}", self.record.offset)
 
 
-INFRASTRUCTURE_ERRORS: tuple[type[BaseException], ...] = (
-    OperationalError,
-    ConnectionError,
-    TimeoutError,
-)
+@dataclass
+class Refusal:
+    """Where a run of records stopped: the item that cannot be handled, and why."""
+
+    index: int
+    error: BaseException
+
+
+@dataclass
+class Counts:
+    applied: int = 0
+    duplicates: int = 0
+    ignored: int = 0
+    dead_lettered: int = 0
+    batches: int = 0
 
 
 class Consumer(Generic[AppT]):
@@ -128,21 +175,26 @@ class Consumer(Generic[AppT]):
         self,
         app: AppT,
         service: str,
-        broker: KafkaBroker,
         policies: Policies[AppT],
         topic_prefix: str = "",
+        max_batch: int = 500,
     ) -> None:
         self.app = app
         self.service = service
-        self.broker = broker
+        self.broker: KafkaBroker | None = None
         self.policies = policies
         self.topic_prefix = topic_prefix
         self.group_id = topic_prefix + service
+        self.max_batch = max_batch
         self.actor = Actor(sub=f"service:{service}", roles=("service",))
-        self.applied = 0
-        self.duplicates = 0
-        self.dead_lettered = 0
+        self.counts = Counts()
         self.last_error: str | None = None
+        self._queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=10 * max_batch)
+        self._subscribers: dict[str, Any] = {}
+        self._handled: dict[str, dict[TopicPartition, int]] = {}
+        self._commit_wanted = asyncio.Event()
+        self._stopping = False
+        self._busy: asyncio.Task[None] | None = None
 
     @property
     def topics(self) -> list[str]:
@@ -152,8 +204,22 @@ class Consumer(Generic[AppT]):
     def dlq_topics(self) -> list[str]:
         return [dlq_of(t) for t in self.topics]
 
-    def subscribe(self) -> None:
-        """Register one subscriber per topic on the broker (before it starts)."""
+    @property
+    def backlog(self) -> int:
+        return self._queue.qsize()
+
+    def status(self) -> dict[str, Any]:
+        return {
+            "topics": self.topics,
+            **asdict(self.counts),
+            "backlog": self.backlog,
+            "last_error": self.last_error,
+        }
+
+    def attach(self, broker: KafkaBroker) -> None:
+        """Register one subscriber per topic on a broker that has not started yet."""
+        self.broker = broker
+        self._subscribers = {}
         for topic in self.topics:
             listener = ResumeFromTracking(self.app)
             subscriber = self.broker.subscriber(
@@ -167,113 +233,212 @@ class Consumer(Generic[AppT]):
                 title=f"{self.service} <- {topic}",
             )
             listener.subscriber = subscriber
+            self._subscribers[topic] = subscriber
+            self._handled.setdefault(topic, {})
 
             # The message comes through the context, so FastStream decodes nothing itself:
             # validating the envelope is this consumer's job, with its own dead-lettering.
-            async def on_message(message: KafkaMessageContext) -> None:
-                await self.handle(message.body, message)
+            async def enqueue(message: KafkaMessage) -> None:
+                await self._queue.put(message.raw_message)
 
-            subscriber(on_message)
+            subscriber(enqueue)
 
-    async def handle(self, body: bytes, message: KafkaMessage) -> None:
-        record = message.raw_message
-        assert not isinstance(record, tuple)
-        tracking = Tracking(f"{record.topic}:{record.partition}", record.offset)
+    async def run(self) -> None:
+        """Apply queued records in batches, and commit Kafka offsets behind them."""
+        committer = asyncio.create_task(self._commit_offsets())
         try:
-            outcome = await self._handle(body, record, tracking)
-        except PoisonMessage as poison:
-            await self._dead_letter(record, poison.__cause__ or poison, tracking)
-            outcome = "dead-lettered"
-        log.debug("%s %s@%s: %s", self.service, record.topic, record.offset, outcome)
-        await message.ack()
+            while not self._stopping:
+                batch = [await self._queue.get()]
+                while len(batch) < self.max_batch and not self._queue.empty():
+                    batch.append(self._queue.get_nowait())
+                records = [record for record in batch if record is not _STOP]
+                if records:
+                    self._busy = asyncio.create_task(
+                        self.process([self._parse(record) for record in records])
+                    )
+                    # Shielded: stopping lets the batch in hand finish its transaction.
+                    await asyncio.shield(self._busy)
+        finally:
+            committer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await committer
 
-    async def _handle(self, body: bytes, record: Any, tracking: Tracking) -> str:
-        try:
-            envelope = Envelope.model_validate_json(body)
-            expected_source = owner_of(record.topic.removeprefix(self.topic_prefix))
-            if envelope.source != expected_source:
-                raise ValueError(
-                    f"envelope source {envelope.source!r} does not own topic {record.topic}"
-                )
-            route = self.policies.route(envelope)
-            if route is None:
-                return "ignored"
-            event = route.model.model_validate(envelope.data)
-        except (ValidationError, UnknownEventType, ValueError) as error:
-            raise PoisonMessage(str(error)) from error
+    async def stop(self, timeout: float = 10.0) -> None:
+        """Take no new batch, and give the one in hand time to finish."""
+        self._stopping = True
+        with contextlib.suppress(asyncio.QueueFull):
+            self._queue.put_nowait(_STOP)
+        if self._busy is not None and not self._busy.done():
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(asyncio.shield(self._busy), timeout)
 
+    async def process(self, items: list[Item[AppT]]) -> None:
+        self.counts.batches += 1
         delay = 0.1
-        while True:
+        while items:
             try:
-                outcome = await asyncio.to_thread(self._apply, route, event, envelope, tracking)
-            except DomainError as refused:
-                raise PoisonMessage(str(refused)) from refused
+                refusal = await asyncio.to_thread(self._apply_until_refusal, items)
             except INFRASTRUCTURE_ERRORS as error:
-                # The store is unavailable: keep the message and try again.
                 self.last_error = f"{type(error).__name__}: {error}"
                 log.warning("%s: store unavailable (%s); retrying", self.service, self.last_error)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
                 continue
-            except PersistenceError as error:
-                raise PoisonMessage(str(error)) from error
-            except Exception as error:
-                log.exception("%s: policy %s failed", self.service, route.handler.__name__)
-                raise PoisonMessage(f"{type(error).__name__}: {error}") from error
-            self.last_error = None
-            if outcome == "applied":
-                self.applied += 1
-            else:
-                self.duplicates += 1
-            return outcome
+            if refusal is None:
+                self._handled_up_to(items)
+                return
+            poison = items[refusal.index]
+            await self._dead_letter(poison, refusal.error)
+            self._handled_up_to(items[: refusal.index + 1])
+            items = items[refusal.index + 1 :]
 
-    def _apply(
-        self, route: Route[AppT], event: IntegrationEvent, envelope: Envelope, tracking: Tracking
-    ) -> str:
-        recorder = self.app.process_recorder
-        name, offset = tracking.application_name, tracking.notification_id
-        receipt = receipt_id(envelope.id)
-        provenance = Provenance(
-            actor=self.actor,
-            correlation_id=envelope.correlationid,
-            command=f"policy:{route.handler.__name__}",
-            causation_id=str(envelope.id),
-        )
-        for _ in range(10):
-            if recorder.has_tracking_id(name, offset):
-                return "redelivered"
-            if self.app.contains(receipt):
-                self._track_only(tracking)
-                return "republished"
-            with acting(provenance):
-                effects = route.handler(self.app, event, envelope)
-                received = ReceivedMessage(
-                    envelope_id=envelope.id,
-                    event_type=envelope.type,
-                    source=envelope.source,
-                    topic=tracking.application_name.rsplit(":", 1)[0],
-                    partition=int(name.rsplit(":", 1)[1]),
-                    offset=offset,
-                    sequence=envelope.sequence,
-                    policy=route.handler.__name__,
-                )
+    # Runs in a worker thread.
+
+    def _apply_until_refusal(self, items: list[Item[AppT]]) -> Refusal | None:
+        """Apply items in order, one transaction per run of one partition, until one of
+        them cannot be handled; everything before it is saved."""
+        start = 0
+        for _, group in groupby(items, key=lambda i: (i.record.topic, i.record.partition)):
+            run = list(group)
+            tracked = self.app.process_recorder.max_tracking_id(run[0].tracking.application_name)
+            seen = sum(1 for i in run if tracked is not None and i.record.offset <= tracked)
+            self.counts.duplicates += seen  # redelivered: handled before
+            offset = start + seen
+            fresh = run[seen:]
+            poison_at = next((n for n, i in enumerate(fresh) if i.poison), None)
+            clean = fresh if poison_at is None else fresh[:poison_at]
+            if clean and not self._apply_run(clean):
+                for n, item in enumerate(clean):
+                    try:
+                        self._apply_one(item)
+                    except DomainError as refused:
+                        return Refusal(offset + n, refused)
+                    except INFRASTRUCTURE_ERRORS:
+                        raise
+                    except Exception as error:
+                        log.exception("%s: a policy failed", self.service)
+                        return Refusal(offset + n, error)
+            if poison_at is not None:
+                poison = fresh[poison_at].poison
+                assert poison is not None
+                return Refusal(offset + poison_at, poison)
+            start += len(run)
+        return None
+
+    def _apply_run(self, fresh: list[Item[AppT]]) -> bool:
+        """A partition's run of new items in one transaction; False to fall back to one
+        by one."""
+        last = fresh[-1].tracking
+        applied = duplicates = ignored = 0
+        receipts: dict[UUID, ReceivedMessage] = {}
+        effects: dict[UUID, Aggregate] = {}
+        with self.app.unit_of_work():
+            for item in fresh:
+                if item.route is None:
+                    ignored += 1
+                    continue
+                assert item.envelope is not None
+                # A receipt already in the store makes the save fail, and the one-by-one
+                # pass then sorts it out: cheaper than looking for each one first.
+                receipt = receipt_id(item.envelope.id)
+                if receipt in receipts:
+                    duplicates += 1
+                    continue
+                try:
+                    changed, received = self._run_policy(item)
+                except INFRASTRUCTURE_ERRORS:
+                    raise
+                except Exception:
+                    return False  # the one-by-one pass finds and reports the culprit
+                self.app.enlist(*changed)
+                effects |= {aggregate.id: aggregate for aggregate in changed}
+                receipts[receipt] = received
+                applied += 1
             try:
-                self.app.save_tracked(*effects, received, tracking=tracking)
-                return "applied"
+                self.app.save_tracked(*effects.values(), *receipts.values(), tracking=last)
+            except IntegrityError:
+                return False  # a duplicate or a concurrent change: look at each one
+        self.counts.applied += applied
+        self.counts.duplicates += duplicates
+        self.counts.ignored += ignored
+        return True
+
+    def _apply_one(self, item: Item[AppT]) -> None:
+        """One item in its own transaction; raises DomainError when its policy refuses."""
+        recorder = self.app.process_recorder
+        tracking = item.tracking
+        for _ in range(10):
+            if recorder.has_tracking_id(tracking.application_name, tracking.notification_id):
+                self.counts.duplicates += 1
+                return
+            if item.route is None:
+                self.counts.ignored += 1
+                return
+            assert item.envelope is not None
+            if self.app.contains(receipt_id(item.envelope.id)):
+                self._track_only(tracking)
+                self.counts.duplicates += 1
+                return
+            changed, received = self._run_policy(item)
+            try:
+                self.app.save_tracked(*changed, received, tracking=tracking)
             except IntegrityError:
                 # Redelivered or republished meanwhile, or an aggregate it changed was
                 # changed by a command at the same moment: look again and retry.
                 continue
+            self.counts.applied += 1
+            return
         raise OperationalError("the policy kept conflicting with concurrent commands")
 
-    def _track_only(self, tracking: Tracking) -> None:
-        try:
-            self.app.save_tracked(tracking=tracking)
-        except IntegrityError:
-            pass  # already tracked
+    def _run_policy(self, item: Item[AppT]) -> tuple[Sequence[Aggregate], ReceivedMessage]:
+        assert item.route is not None
+        assert item.envelope is not None
+        envelope, handler = item.envelope, item.route.handler
+        provenance = Provenance(
+            actor=self.actor,
+            correlation_id=envelope.correlationid,
+            command=f"policy:{handler.__name__}",
+            causation_id=str(envelope.id),
+        )
+        with acting(provenance):
+            changed = handler(self.app, item.event, envelope)
+            received = ReceivedMessage(
+                envelope_id=envelope.id,
+                event_type=envelope.type,
+                source=envelope.source,
+                topic=item.record.topic,
+                partition=item.record.partition,
+                offset=item.record.offset,
+                sequence=envelope.sequence,
+                policy=handler.__name__,
+            )
+        return changed, received
 
-    async def _dead_letter(self, record: Any, error: BaseException, tracking: Tracking) -> None:
-        dlq = dlq_of(record.topic)
+    def _track_only(self, tracking: Tracking) -> None:
+        with contextlib.suppress(IntegrityError):  # already tracked
+            self.app.save_tracked(tracking=tracking)
+
+    # Back on the event loop.
+
+    def _parse(self, record: Any) -> Item[AppT]:
+        item: Item[AppT] = Item(record)
+        try:
+            envelope = Envelope.model_validate_json(record.value)
+            expected_source = owner_of(record.topic.removeprefix(self.topic_prefix))
+            if envelope.source != expected_source:
+                raise ValueError(
+                    f"envelope source {envelope.source!r} does not own topic {record.topic}"
+                )
+            item.envelope = envelope
+            item.route = self.policies.route(envelope)
+            if item.route is not None:
+                item.event = item.route.model.model_validate(envelope.data)
+        except (ValidationError, UnknownEventType, ValueError) as error:
+            item.poison = error
+        return item
+
+    async def _dead_letter(self, item: Item[AppT], error: BaseException) -> None:
+        record = item.record
         headers = {k: v.decode(errors="replace") for k, v in (record.headers or ())}
         headers |= {
             "x-error-type": type(error).__name__,
@@ -287,29 +452,56 @@ class Consumer(Generic[AppT]):
         delay = 0.1
         while True:
             try:
-                await self.broker.publish(record.value, dlq, key=record.key, headers=headers)
+                if self.broker is None:
+                    raise ConnectionError("not connected to Kafka")
+                await self.broker.publish(
+                    record.value, dlq_of(record.topic), key=record.key, headers=headers
+                )
                 break
             except Exception as publish_error:
                 log.warning("%s: dead-lettering failed (%s); retrying", self.service, publish_error)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
-        self.dead_lettered += 1
+        self.counts.dead_lettered += 1
         self.last_error = f"dead-lettered {record.topic}@{record.offset}: {error}"
         log.error("%s: %s", self.service, self.last_error)
         while True:
             try:
-                await asyncio.to_thread(self._track_only, tracking)
+                await asyncio.to_thread(self._track_only, item.tracking)
                 return
             except INFRASTRUCTURE_ERRORS:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
 
+    def _handled_up_to(self, items: list[Item[AppT]]) -> None:
+        for item in items:
+            record = item.record
+            partition = TopicPartition(record.topic, record.partition)
+            self._handled[record.topic][partition] = record.offset + 1
+        self._commit_wanted.set()
+
+    async def _commit_offsets(self, interval: float = 0.2) -> None:
+        """Commit handled offsets to Kafka, at most every `interval` seconds. Losing one is
+        harmless: the store's tracking decides where a partition resumes."""
+        while True:
+            await self._commit_wanted.wait()
+            self._commit_wanted.clear()
+            for topic, offsets in self._handled.items():
+                consumer = getattr(self._subscribers.get(topic), "consumer", None)
+                if consumer is None:
+                    continue
+                assigned = consumer.assignment()
+                mine = {tp: offset for tp, offset in offsets.items() if tp in assigned}
+                if mine:
+                    try:
+                        await consumer.commit(mine)
+                    except Exception as error:
+                        log.info("%s: offset commit deferred (%s)", self.service, error)
+            await asyncio.sleep(interval)
+
 
 class ResumeFromTracking(ConsumerRebalanceListener):  # type: ignore[misc]
-    """On assignment, continue each partition after the offset the store has tracked.
-
-    The store, not Kafka's committed offset, is the record of what has been handled.
-    """
+    """On assignment, continue each partition after the offset the store has tracked."""
 
     def __init__(self, app: ServiceApplication) -> None:
         self.app = app

@@ -74,7 +74,7 @@ class Aggregate(es.Aggregate):
         super().trigger_event(event_class, **kwargs)
 
     @classmethod
-    def _create(cls, event_class: type[Any], *, id: Any = None, **kwargs: Any) -> Any:  # noqa: A002
+    def _create(cls, event_class: type[Any], *, id: Any = None, **kwargs: Any) -> Any:
         kwargs.setdefault("provenance", current_provenance())
         return super()._create(event_class, id=id, **kwargs)
 

@@ -64,7 +64,9 @@ class PostgresLeadership:
                 log.warning("relay lock: database unavailable (%s); retrying", error)
                 await asyncio.sleep(self.retry_seconds)
                 continue
-            row = await (await conn.execute("SELECT pg_try_advisory_lock(%s)", (self.key,))).fetchone()
+            row = await (
+                await conn.execute("SELECT pg_try_advisory_lock(%s)", (self.key,))
+            ).fetchone()
             if row and row[0]:
                 self._conn = conn
                 return

@@ -10,6 +10,7 @@ envelopes (same ids), which consumers recognise and ignore.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -107,7 +108,10 @@ class Relay:
         self.idle_poll_seconds = idle_poll_seconds
         self.tracking_name = f"relay:{topic}"
         self.is_leader = False
+        #: Recorded in the store (`position`) and acknowledged by the broker (`acked`).
         self.position: int | None = None
+        self.acked: int | None = None
+        self._acked_moved = asyncio.Event()
         self.published = 0
         self.last_error: str | None = None
         self._wake = asyncio.Event()
@@ -147,21 +151,43 @@ class Relay:
     async def _follow(self) -> None:
         recorder = self.app.process_recorder
         self.position = await asyncio.to_thread(recorder.max_tracking_id, self.tracking_name)
-        while await self.leadership.still_held():
-            self._wake.clear()
-            last, messages = await asyncio.to_thread(self._read_batch, self.position or 0)
-            if last is None:
-                try:
-                    await asyncio.wait_for(self._wake.wait(), self.idle_poll_seconds)
-                except TimeoutError:
-                    pass
-                continue
-            await self._publish_with_retry(messages)
-            if self.after_ack is not None:
-                self.after_ack(last)
-            await asyncio.to_thread(recorder.insert_tracking, Tracking(self.tracking_name, last))
-            self.position = last
-        log.warning("%s relay lost its leadership", self.source)
+        self.acked = self.position
+        tracker = asyncio.create_task(self._track_acked())
+        try:
+            while await self.leadership.still_held():
+                self._wake.clear()
+                last, messages = await asyncio.to_thread(self._read_batch, self.acked or 0)
+                if last is None:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), self.idle_poll_seconds)
+                    continue
+                await self._publish_with_retry(messages)
+                if self.after_ack is not None:
+                    self.after_ack(last)
+                self.acked = last
+                self._acked_moved.set()
+            log.warning("%s relay lost its leadership", self.source)
+        finally:
+            tracker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await tracker
+            with contextlib.suppress(Exception):
+                await self._record_position()
+
+    async def _track_acked(self) -> None:
+        """Record the acknowledged position in the store, off the publishing path: writes
+        coalesce under load, and a position recorded late only means a republish."""
+        while True:
+            await self._acked_moved.wait()
+            self._acked_moved.clear()
+            await self._record_position()
+
+    async def _record_position(self) -> None:
+        acked = self.acked
+        if acked is not None and acked != self.position:
+            tracking = Tracking(self.tracking_name, acked)
+            await asyncio.to_thread(self.app.process_recorder.insert_tracking, tracking)
+            self.position = acked
 
     def _read_batch(self, after: int) -> tuple[int | None, list[Outgoing]]:
         batch = self.app.process_recorder.select_notifications(
@@ -204,9 +230,3 @@ class Relay:
                 "ce_source": envelope.source,
             },
         )
-
-    def lag(self) -> int | None:
-        latest = self.app.process_recorder.max_notification_id()
-        if latest is None:
-            return 0
-        return latest - (self.position or 0)

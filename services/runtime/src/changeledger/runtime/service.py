@@ -83,8 +83,15 @@ class ServiceRuntime(Generic[AppT]):
             batch_size=self.settings.relay_batch_size,
             idle_poll_seconds=self.settings.relay_idle_poll_seconds,
         )
+        self.consumer = Consumer(
+            self.app,
+            self.name,
+            self.definition.policies,
+            topic_prefix=self.settings.kafka_topic_prefix,
+        )
         self._tasks = [
             asyncio.create_task(self._supervise(self.relay.run(), "relay")),
+            asyncio.create_task(self._supervise(self.consumer.run(), "consumer")),
             asyncio.create_task(self._supervise(self._connect_kafka(), "kafka")),
         ]
 
@@ -92,6 +99,7 @@ class ServiceRuntime(Generic[AppT]):
         if self._stopped:
             return
         self._stopped = True
+        await self.consumer.stop()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -129,14 +137,7 @@ class ServiceRuntime(Generic[AppT]):
         delay = 0.5
         while True:
             broker = make_broker(self.name, self.settings)
-            self.consumer = Consumer(
-                self.app,
-                self.name,
-                broker,
-                self.definition.policies,
-                topic_prefix=self.settings.kafka_topic_prefix,
-            )
-            self.consumer.subscribe()
+            self.consumer.attach(broker)
             try:
                 await ensure_topics(self.settings, self.topics)
                 await broker.start()
@@ -151,7 +152,9 @@ class ServiceRuntime(Generic[AppT]):
             self.broker = broker
             self.kafka_error = None
             self._connected.set()
-            log.info("%s: connected to Kafka at %s", self.name, self.settings.kafka_bootstrap_servers)
+            log.info(
+                "%s: connected to Kafka at %s", self.name, self.settings.kafka_bootstrap_servers
+            )
             return
 
     async def _supervise(self, work: Awaitable[None], what: str) -> None:
@@ -180,23 +183,18 @@ class ServiceRuntime(Generic[AppT]):
         relay = {
             "leader": self.relay.is_leader,
             "position": self.relay.position or 0,
+            "acked": self.relay.acked or 0,
             "published": self.relay.published,
             "last_error": self.relay.last_error,
         }
-        consumer: dict[str, Any] = {}
-        if hasattr(self, "consumer"):
-            consumer = {
-                "topics": self.consumer.topics,
-                "applied": self.consumer.applied,
-                "duplicates": self.consumer.duplicates,
-                "dead_lettered": self.consumer.dead_lettered,
-                "last_error": self.consumer.last_error,
-            }
+        consumer = self.consumer.status()
         ready = bool(store["ready"] and kafka["ready"])
         return ready, {"store": store, "kafka": kafka, "relay": relay, "consumer": consumer}
 
 
-def create_service(definition: ServiceDefinition[AppT], settings: Settings | None = None) -> FastAPI:
+def create_service(
+    definition: ServiceDefinition[AppT], settings: Settings | None = None
+) -> FastAPI:
     settings = settings or Settings()
     runtime = ServiceRuntime(definition, settings)
 
@@ -238,6 +236,6 @@ def create_service(definition: ServiceDefinition[AppT], settings: Settings | Non
     return api
 
 
-def application(request: Request) -> Any:
+async def application(request: Request) -> Any:
     """Dependency: the service's eventsourcing application."""
     return request.app.state.application

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date, datetime
 from enum import Enum
 from pathlib import Path
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar, cast
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
@@ -32,6 +34,9 @@ from changeledger.runtime.settings import Settings
 A = TypeVar("A", bound=Aggregate)
 
 
+_identity_map: ContextVar[dict[UUID, Any] | None] = ContextVar("identity_map", default=None)
+
+
 class ServiceApplication(Application[UUID]):
     """Base of each service's application: commands and queries over its own store."""
 
@@ -44,7 +49,8 @@ class ServiceApplication(Application[UUID]):
     def __init__(self, env: dict[str, str] | None = None) -> None:
         super().__init__(env)
         interval = int(self.env.get("SNAPSHOT_INTERVAL") or 100)
-        self.snapshotting_intervals = dict.fromkeys(self.snapshotted, interval)
+        # Configured per store, so the library's class-level setting is shadowed here.
+        self.snapshotting_intervals = dict.fromkeys(self.snapshotted, interval)  # type: ignore[misc]
         self._saved_listeners: list[Callable[[], None]] = []
         self._listeners_lock = threading.Lock()
 
@@ -85,8 +91,30 @@ class ServiceApplication(Application[UUID]):
             for listener in list(self._saved_listeners):
                 listener()
 
+    @contextmanager
+    def unit_of_work(self) -> Iterator[dict[UUID, Aggregate]]:
+        """Within it, `get` hands out one shared instance per aggregate, so several changes
+        made before one save build on each other. `enlist` adds new aggregates to it."""
+        token = _identity_map.set({})
+        try:
+            yield cast(dict[UUID, Aggregate], _identity_map.get())
+        finally:
+            _identity_map.reset(token)
+
+    def enlist(self, *aggregates: Aggregate) -> None:
+        identity_map = _identity_map.get()
+        if identity_map is not None:
+            for aggregate in aggregates:
+                identity_map[aggregate.id] = aggregate
+
     def get(self, aggregate_id: UUID, cls: type[A], *, as_of: datetime | None = None) -> A:
         """An aggregate of the expected type, as it is now or as it was at `as_of`."""
+        identity_map = _identity_map.get() if as_of is None else None
+        if identity_map is not None and aggregate_id in identity_map:
+            aggregate: Any = identity_map[aggregate_id]
+            if not isinstance(aggregate, cls):
+                raise NotFound(f"{cls.__name__} {aggregate_id} does not exist")
+            return aggregate
         if as_of is None:
             try:
                 aggregate = self.repository.get(aggregate_id)
@@ -96,20 +124,27 @@ class ServiceApplication(Application[UUID]):
             aggregate = self._project_until(aggregate_id, as_of, cls)
         if not isinstance(aggregate, cls):
             raise NotFound(f"{cls.__name__} {aggregate_id} does not exist")
+        if identity_map is not None:
+            identity_map[aggregate_id] = aggregate
         return aggregate
 
     def _project_until(self, aggregate_id: UUID, as_of: datetime, cls: type[A]) -> A:
         aggregate: Any = None
-        for event in self.events.get(aggregate_id):
+        events: Iterable[Any] = self.events.get(aggregate_id)
+        for event in events:
             if event.timestamp > as_of:
                 break
-            aggregate = event.mutate(aggregate)  # type: ignore[attr-defined]
+            aggregate = event.mutate(aggregate)
         if aggregate is None:
             raise NotFound(f"{cls.__name__} {aggregate_id} did not exist at {as_of.isoformat()}")
-        return aggregate  # type: ignore[no-any-return]
+        return cast(A, aggregate)
 
     def contains(self, aggregate_id: UUID) -> bool:
-        return aggregate_id in self.repository
+        """Whether the aggregate exists (one indexed read; nothing is rebuilt)."""
+        identity_map = _identity_map.get()
+        if identity_map is not None and aggregate_id in identity_map:
+            return True
+        return bool(self.recorder.select_events(aggregate_id, limit=1))
 
 
 class DateAsISO(Transcoding):
@@ -136,7 +171,7 @@ class EnumAsValue(Transcoding):
         return obj.value
 
     def decode(self, data: Any) -> Enum:
-        return self.type(data)
+        return cast(Enum, self.type(data))
 
 
 class DataclassAsDict(Transcoding):
@@ -147,9 +182,7 @@ class DataclassAsDict(Transcoding):
             raise TypeError(f"{cls} is not a dataclass")
         self.type = cls
         self.name = f"{cls.__module__}.{cls.__qualname__}"
-        self._tuples = {
-            f.name for f in dataclasses.fields(cls) if str(f.type).startswith("tuple")
-        }
+        self._tuples = {f.name for f in dataclasses.fields(cls) if str(f.type).startswith("tuple")}
 
     def encode(self, obj: Any) -> dict[str, Any]:
         return {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}
