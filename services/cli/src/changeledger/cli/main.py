@@ -86,7 +86,9 @@ def run(
         nonlocal interrupted
         interrupted = True
 
+    # Both, explicitly: a shell that starts us in the background makes us ignore SIGINT.
     signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
     try:
         if kafka:
             console.print(f"Starting Apache Kafka on {launcher.bootstrap_servers} ...")
@@ -107,8 +109,6 @@ def run(
                     console.print(f"[red]{name} exited ({process.returncode}); see {logs}[/red]")
                     interrupted = True
             time.sleep(0.5)
-    except KeyboardInterrupt:
-        pass
     except StartupFailed as failure:
         console.print(f"[red]{failure}[/red]")
         exit_code = 1
