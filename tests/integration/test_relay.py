@@ -3,6 +3,8 @@
 import asyncio
 from collections import defaultdict
 
+import pytest
+
 from changeledger.contracts import Envelope
 from changeledger.planning.domain import Priority
 from changeledger.planning.service import definition as planning
@@ -76,3 +78,25 @@ async def test_only_one_relay_per_store_publishes(settings: Settings, kafka: Kaf
         await second.stop()
     names = sorted(Envelope.model_validate_json(r.value).data["name"] for r in records)
     assert names == ["A", "B", "C"]
+
+
+async def test_a_save_by_another_replica_wakes_the_relay_at_once(
+    settings: Settings, kafka: KafkaServer, store_kind: str
+) -> None:
+    if store_kind != "postgres":
+        pytest.skip("replicas of one service share a PostgreSQL store, not a SQLite file")
+    # With a long idle poll, only a wake-up can explain a prompt publish.
+    patient = settings.model_copy(update={"relay_idle_poll_seconds": 60.0})
+    first, second = ServiceRuntime(planning, patient), ServiceRuntime(planning, patient)
+    await first.start()
+    await second.start()
+    try:
+        await asyncio.sleep(1.5)
+        follower = second if first.relay.is_leader else first
+        with acting(RELEASE_MANAGER):
+            follower.app.plan_release("From the other replica", "rita", Priority.LOW, Q1)
+        records = await read_topic(kafka.bootstrap_servers, follower.topic, 1, timeout=10)
+    finally:
+        await first.stop()
+        await second.stop()
+    assert Envelope.model_validate_json(records[0].value).data["name"] == "From the other replica"

@@ -36,6 +36,7 @@ from changeledger.runtime.problems import install_problem_handlers
 from changeledger.runtime.relay import Outgoing, Relay, Translations
 from changeledger.runtime.settings import Settings
 from changeledger.runtime.store import ServiceApplication, open_store, postgres_conninfo
+from changeledger.runtime.wakeups import PostgresWakeups
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +69,7 @@ class ServiceRuntime(Generic[AppT]):
         self._tasks: list[asyncio.Task[None]] = []
         self._stopped = False
         self._connected = asyncio.Event()
+        self._wakeups: PostgresWakeups | None = None
 
     async def start(self) -> None:
         self.app = await asyncio.to_thread(
@@ -89,6 +91,13 @@ class ServiceRuntime(Generic[AppT]):
             self.definition.policies,
             topic_prefix=self.settings.kafka_topic_prefix,
         )
+        if self.settings.store == "postgres":
+            # Saves by other replicas reach this relay through the database itself.
+            channel = getattr(self.app.recorder, "channel_name", self.name)
+            self._wakeups = PostgresWakeups(
+                postgres_conninfo(self.settings), channel, self.relay.wake
+            )
+            self._wakeups.start()
         self._tasks = [
             asyncio.create_task(self._supervise(self.relay.run(), "relay")),
             asyncio.create_task(self._supervise(self.consumer.run(), "consumer")),
@@ -106,6 +115,8 @@ class ServiceRuntime(Generic[AppT]):
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         await self.relay.leadership.release()
+        if self._wakeups is not None:
+            await asyncio.to_thread(self._wakeups.stop)
         if self.broker is not None:
             with contextlib.suppress(Exception):
                 await self.broker.stop()
