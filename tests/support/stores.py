@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
+from eventsourcing.persistence import Notification
+
 from changeledger.runtime.settings import Settings
 from changeledger.runtime.store import ServiceApplication, open_store
 
@@ -22,27 +24,21 @@ def opened(app_class: type[AppT], service: str, settings: Settings) -> Iterator[
         app.close()
 
 
+def notifications(app: ServiceApplication) -> Iterator[Notification]:
+    start = 1
+    while batch := app.process_recorder.select_notifications(start, 1000):
+        yield from batch
+        start = batch[-1].id + 1
+
+
+def type_name(notification: Notification) -> str:
+    """The event's class, qualified by its aggregate: `RiskRegister.Opened`."""
+    return notification.topic.rsplit(":", 1)[-1]
+
+
 def event_counts(app: ServiceApplication) -> Counter[str]:
-    """How many stored events there are of each type (by the class's qualified name)."""
-    counts: Counter[str] = Counter()
-    start = 1
-    while True:
-        batch = app.process_recorder.select_notifications(start, 1000)
-        if not batch:
-            return counts
-        for notification in batch:
-            counts[notification.topic.rsplit(":", 1)[-1]] += 1
-        start = batch[-1].id + 1
+    return Counter(map(type_name, notifications(app)))
 
 
-def events_of(app: ServiceApplication, type_name: str) -> list[Any]:
-    found: list[Any] = []
-    start = 1
-    while True:
-        batch = app.process_recorder.select_notifications(start, 1000)
-        if not batch:
-            return found
-        for notification in batch:
-            if notification.topic.endswith(":" + type_name):
-                found.append(app.mapper.to_domain_event(notification))
-        start = batch[-1].id + 1
+def events_of(app: ServiceApplication, name: str) -> list[Any]:
+    return [app.mapper.to_domain_event(n) for n in notifications(app) if type_name(n) == name]

@@ -43,6 +43,7 @@ from pydantic import ValidationError
 
 from changeledger.contracts import Envelope, IntegrationEvent, UnknownEventType, dlq_of, owner_of
 from changeledger.runtime.domain import Actor, Aggregate, DomainError, Provenance, acting
+from changeledger.runtime.retry import until_it_works
 from changeledger.runtime.store import ServiceApplication
 
 log = logging.getLogger(__name__)
@@ -272,18 +273,18 @@ class Consumer(Generic[AppT]):
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(asyncio.shield(self._busy), timeout)
 
+    def _report(self, error: str) -> None:
+        self.last_error = error
+
     async def process(self, items: list[Item[AppT]]) -> None:
         self.counts.batches += 1
-        delay = 0.1
         while items:
-            try:
-                refusal = await asyncio.to_thread(self._apply_until_refusal, items)
-            except INFRASTRUCTURE_ERRORS as error:
-                self.last_error = f"{type(error).__name__}: {error}"
-                log.warning("%s: store unavailable (%s); retrying", self.service, self.last_error)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
-                continue
+            async for attempt in until_it_works(
+                f"{self.service}: applying a batch", on=INFRASTRUCTURE_ERRORS, report=self._report
+            ):
+                with attempt:
+                    refusal = await asyncio.to_thread(self._apply_until_refusal, items)
+            self.last_error = None
             if refusal is None:
                 self._handled_up_to(items)
                 return
@@ -449,29 +450,21 @@ class Consumer(Generic[AppT]):
             "x-consumer-group": self.group_id,
             "x-failed-at": datetime.now(UTC).isoformat(),
         }
-        delay = 0.1
-        while True:
-            try:
+        async for attempt in until_it_works(f"{self.service}: dead-lettering"):
+            with attempt:
                 if self.broker is None:
                     raise ConnectionError("not connected to Kafka")
                 await self.broker.publish(
                     record.value, dlq_of(record.topic), key=record.key, headers=headers
                 )
-                break
-            except Exception as publish_error:
-                log.warning("%s: dead-lettering failed (%s); retrying", self.service, publish_error)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
         self.counts.dead_lettered += 1
         self.last_error = f"dead-lettered {record.topic}@{record.offset}: {error}"
         log.error("%s: %s", self.service, self.last_error)
-        while True:
-            try:
+        async for attempt in until_it_works(
+            f"{self.service}: tracking a dead letter", on=INFRASTRUCTURE_ERRORS
+        ):
+            with attempt:
                 await asyncio.to_thread(self._track_only, item.tracking)
-                return
-            except INFRASTRUCTURE_ERRORS:
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
 
     def _handled_up_to(self, items: list[Item[AppT]]) -> None:
         for item in items:

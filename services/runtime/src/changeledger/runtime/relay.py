@@ -23,6 +23,7 @@ from changeledger.contracts import Actor as ContractActor
 from changeledger.contracts import Envelope, IntegrationEvent
 from changeledger.runtime.domain import Aggregate, Provenance
 from changeledger.runtime.leadership import Leadership
+from changeledger.runtime.retry import until_it_works
 from changeledger.runtime.store import ServiceApplication
 
 log = logging.getLogger(__name__)
@@ -198,21 +199,17 @@ class Relay:
         return batch[-1].id, [m for m in map(self._outgoing, batch) if m is not None]
 
     async def _publish_with_retry(self, messages: Sequence[Outgoing]) -> None:
-        delay = 0.1
-        while True:
-            try:
+        """Publish the whole batch until every message is acknowledged (broker down,
+        timeouts: it is sent again, and consumers ignore what they already have)."""
+        async for attempt in until_it_works(f"publishing to {self.topic}", report=self._report):
+            with attempt:
                 acks = [await self.publisher.send(self.topic, m) for m in messages]
                 await asyncio.gather(*acks)
-                self.published += len(messages)
-                self.last_error = None
-                return
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:  # broker down, timeouts: retry the whole batch
-                self.last_error = f"{type(error).__name__}: {error}"
-                log.warning("publishing to %s failed (%s); retrying", self.topic, self.last_error)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 2.0)
+        self.published += len(messages)
+        self.last_error = None
+
+    def _report(self, error: str) -> None:
+        self.last_error = error
 
     def _outgoing(self, notification: Notification) -> Outgoing | None:
         domain_event = self.app.mapper.to_domain_event(notification)

@@ -34,6 +34,7 @@ from changeledger.runtime.kafka import ensure_topics, make_broker
 from changeledger.runtime.leadership import FileLeadership, Leadership, PostgresLeadership
 from changeledger.runtime.problems import install_problem_handlers
 from changeledger.runtime.relay import Outgoing, Relay, Translations
+from changeledger.runtime.retry import until_it_works
 from changeledger.runtime.settings import Settings
 from changeledger.runtime.store import ServiceApplication, open_store, postgres_conninfo
 from changeledger.runtime.wakeups import PostgresWakeups
@@ -145,28 +146,28 @@ class ServiceRuntime(Generic[AppT]):
 
     async def _connect_kafka(self) -> None:
         """Connect the broker and its consumers, retrying until Kafka answers."""
-        delay = 0.5
-        while True:
-            broker = make_broker(self.name, self.settings)
-            self.consumer.attach(broker)
-            try:
-                await ensure_topics(self.settings, self.topics)
-                await broker.start()
-            except Exception as error:
-                self.kafka_error = f"{type(error).__name__}: {error}"
-                log.warning("%s: Kafka unavailable (%s); retrying", self.name, self.kafka_error)
-                with contextlib.suppress(Exception):
-                    await broker.stop()
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 10.0)
-                continue
-            self.broker = broker
-            self.kafka_error = None
-            self._connected.set()
-            log.info(
-                "%s: connected to Kafka at %s", self.name, self.settings.kafka_bootstrap_servers
-            )
-            return
+
+        def report(error: str) -> None:
+            self.kafka_error = error
+
+        async for attempt in until_it_works(
+            f"{self.name}: connecting to Kafka", cap=10.0, report=report
+        ):
+            with attempt:
+                # A broker that failed to start is not reused: each attempt starts afresh.
+                broker = make_broker(self.name, self.settings)
+                self.consumer.attach(broker)
+                try:
+                    await ensure_topics(self.settings, self.topics)
+                    await broker.start()
+                except Exception:
+                    with contextlib.suppress(Exception):
+                        await broker.stop()
+                    raise
+        self.broker = broker
+        self.kafka_error = None
+        self._connected.set()
+        log.info("%s: connected to Kafka at %s", self.name, self.settings.kafka_bootstrap_servers)
 
     async def _supervise(self, work: Awaitable[None], what: str) -> None:
         try:
