@@ -1,5 +1,7 @@
 """The HTTP conventions every service gets from the runtime: auth, roles, problems, limits."""
 
+from __future__ import annotations
+
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
@@ -30,11 +32,35 @@ class Note(Aggregate):
         self.text = text
 
 
+    class Edited(Aggregate.Event):
+        text: str
+
+    @event(Edited)
+    def edit(self, text: str) -> None:
+        self.text = text
+
+
 class Notes(ServiceApplication):
     def write(self, text: str) -> Note:
         note = Note(text=text)
         self.save(note)
         return note
+
+    def edit(self, note_id: UUID, text: str, expected_version: int | None = None) -> Note:
+        note = self.get(note_id, Note, expected_version=expected_version)
+        note.edit(text)
+        self.save(note)
+        return note
+
+
+class NoteView(BaseModel):
+    id: UUID
+    version: int
+    text: str
+
+    @classmethod
+    def of(cls, note: Note) -> NoteView:
+        return cls(id=note.id, version=note.version, text=note.text)
 
 
 class WriteNote(BaseModel):
@@ -51,6 +77,21 @@ async def write_note(
 ) -> dict[str, object]:
     note = await command.run(app.write, body.text)
     return {"id": str(note.id), "sub": command.actor.sub}
+
+
+@router.post("/notes/{note_id}/edit", response_model=NoteView)
+async def edit_note(
+    note_id: UUID, body: WriteNote, app: NotesApp, command: Command = requires("release-manager")
+) -> NoteView:
+    note = await command.run(app.edit, note_id, body.text, command.expected_version)
+    return NoteView.of(note)
+
+
+@router.post("/keyed-notes", status_code=201, response_model=NoteView)
+async def write_keyed_note(
+    body: WriteNote, app: NotesApp, command: Command = requires("release-manager")
+) -> NoteView:
+    return NoteView.of(await command.run(app.write, body.text))
 
 
 @router.get("/notes/{note_id}")
@@ -175,3 +216,41 @@ def test_health_readiness_and_docs(client: TestClient) -> None:
     assert ready.json()["kafka"]["ready"] is False
     assert client.get("/docs").status_code == 200
     assert "/notes" in client.get("/openapi.json").json()["paths"]
+
+
+def test_if_match_refuses_a_stale_version_and_records_nothing(client: TestClient) -> None:
+    note = client.post("/notes", json={"text": "v1"}).json()
+    edited = client.post(
+        f"/notes/{note['id']}/edit", json={"text": "v2"}, headers={"If-Match": '"1"'}
+    )
+    assert edited.status_code == 200, edited.text
+    assert edited.json()["version"] == 2
+    stale = client.post(
+        f"/notes/{note['id']}/edit", json={"text": "v3"}, headers={"If-Match": '"1"'}
+    )
+    body = assert_problem(stale, 412, "version-mismatch")
+    assert body["current_version"] == 2
+    assert client.get(f"/notes/{note['id']}").json()["text"] == "v2"
+    assert_problem(
+        client.post(f"/notes/{note['id']}/edit", json={"text": "x"}, headers={"If-Match": "abc"}),
+        422,
+        "bad-if-match",
+    )
+
+
+def test_an_idempotency_key_makes_a_retry_safe(client: TestClient) -> None:
+    headers = {"Idempotency-Key": "order-7"}
+    first = client.post("/keyed-notes", json={"text": "once"}, headers=headers)
+    again = client.post("/keyed-notes", json={"text": "once"}, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json()
+    assert again.headers["idempotent-replayed"] == "true"
+    app = client.app.state.application  # type: ignore[attr-defined]
+    notes = [
+        n for n in app.process_recorder.select_notifications(1, 100) if "Note.Written" in n.topic
+    ]
+    assert len(notes) == 1
+    reused = client.post("/keyed-notes", json={"text": "something else"}, headers=headers)
+    assert_problem(reused, 422, "idempotency-key-reused")
+    fresh = client.post("/keyed-notes", json={"text": "once"}, headers={"Idempotency-Key": "o-8"})
+    assert fresh.json()["id"] != first.json()["id"]

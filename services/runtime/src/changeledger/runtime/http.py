@@ -29,7 +29,15 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from changeledger.runtime.auth import Authenticator, Unauthenticated
-from changeledger.runtime.domain import Actor, NotPermitted, Provenance, acting
+from changeledger.runtime.domain import Actor, InvalidValue, NotPermitted, Provenance, acting
+from changeledger.runtime.idempotency import (
+    IdempotencyRecord,
+    KeyedCommand,
+    Replay,
+    fingerprint,
+    keyed_command,
+    record_id,
+)
 from changeledger.runtime.problems import problem
 
 P = ParamSpec("P")
@@ -58,12 +66,15 @@ async def authenticated(
 
 @dataclass(frozen=True)
 class Command:
-    """One command request: who sends it, and the ids that tie it to its business action."""
+    """One command request: who sends it, the ids that tie it to its business action, the
+    version its sender expects (If-Match) and its Idempotency-Key, if any."""
 
     actor: Actor
     name: str
     correlation_id: str
     command_id: str
+    expected_version: int | None = None
+    keyed: KeyedCommand | None = None
 
     @property
     def provenance(self) -> Provenance:
@@ -76,10 +87,15 @@ class Command:
 
     async def run(self, fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
         provenance = self.provenance
+        keyed = self.keyed
 
         def in_thread() -> R:
-            with acting(provenance):
-                return fn(*args, **kwargs)
+            token = keyed_command.set(keyed)
+            try:
+                with acting(provenance):
+                    return fn(*args, **kwargs)
+            finally:
+                keyed_command.reset(token)
 
         return await asyncio.to_thread(in_thread)
 
@@ -101,10 +117,62 @@ def requires(*roles: str) -> Any:
             name=getattr(route, "name", None) or request.url.path,
             correlation_id=request.state.correlation_id,
             command_id=str(uuid.uuid4()),
+            expected_version=_if_match(request.headers.get("if-match")),
+            keyed=await _keyed(request, actor, route),
         )
 
     dependency.required_roles = allowed  # type: ignore[attr-defined]  # read by the permission matrix
     return Depends(dependency)
+
+
+_ETAG = re.compile(r'^(?:W/)?"?(\d{1,12})"?$')
+_KEY = re.compile(r"^[\x21-\x7e]{1,128}$")
+
+
+def etag(version: int) -> str:
+    return f'"{version}"'
+
+
+def _if_match(header: str | None) -> int | None:
+    if header is None or header.strip() == "*":
+        return None
+    match = _ETAG.match(header.strip())
+    if match is None:
+        raise InvalidValue(
+            'If-Match must be the version of the resource, as in If-Match: "3"',
+            rule="bad-if-match",
+        )
+    return int(match.group(1))
+
+
+async def _keyed(request: Request, actor: Actor, route: Any) -> KeyedCommand | None:
+    """The Idempotency-Key of this command; a replay when the key was used before."""
+    key = request.headers.get("idempotency-key")
+    if key is None:
+        return None
+    if not _KEY.match(key):
+        raise InvalidValue(
+            "Idempotency-Key must be 1 to 128 visible ASCII characters", rule="bad-idempotency-key"
+        )
+    print_ = fingerprint(request.method, request.url.path, await request.body())
+    app = request.app.state.application
+    found = await asyncio.to_thread(app.contains, record_id(actor.sub, key))
+    if found:
+        record = await asyncio.to_thread(app.get, record_id(actor.sub, key), IdempotencyRecord)
+        if record.fingerprint != print_:
+            raise InvalidValue(
+                "this Idempotency-Key was already used for a different request",
+                rule="idempotency-key-reused",
+            )
+        raise Replay(record.status, record.body)
+    response_model = getattr(route, "response_model", None)
+    return KeyedCommand(
+        actor=actor.sub,
+        key=key,
+        fingerprint=print_,
+        status=getattr(route, "status_code", None) or 200,
+        render=getattr(response_model, "of", None),
+    )
 
 
 async def query(fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:

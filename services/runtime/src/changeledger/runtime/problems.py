@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException
 
 from changeledger.runtime.auth import Unauthenticated
 from changeledger.runtime.domain import DomainError
+from changeledger.runtime.idempotency import Replay
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,12 @@ def install_problem_handlers(app: FastAPI) -> None:
             instance=request.url.path,
             rule=error.rule,
             **error.extra,
+        )
+
+    @app.exception_handler(Replay)
+    async def replay(request: Request, replayed: Replay) -> JSONResponse:
+        return JSONResponse(
+            replayed.body, status_code=replayed.status, headers={"Idempotent-Replayed": "true"}
         )
 
     @app.exception_handler(RequestValidationError)

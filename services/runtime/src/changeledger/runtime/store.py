@@ -19,7 +19,7 @@ from typing import Any, ClassVar, TypeVar, cast
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
-from eventsourcing.domain import MutableOrImmutableAggregate
+from eventsourcing.domain import DomainEventProtocol, MutableOrImmutableAggregate
 from eventsourcing.persistence import (
     JSONTranscoder,
     ProcessRecorder,
@@ -28,7 +28,8 @@ from eventsourcing.persistence import (
     Transcoding,
 )
 
-from changeledger.runtime.domain import Actor, Aggregate, NotFound, Provenance
+from changeledger.runtime.domain import Actor, Aggregate, NotFound, Provenance, VersionMismatch
+from changeledger.runtime.idempotency import keyed_command
 from changeledger.runtime.settings import Settings
 
 A = TypeVar("A", bound=Aggregate)
@@ -69,6 +70,20 @@ class ServiceApplication(Application[UUID]):
         for cls in (Actor, Provenance, *self.value_objects):
             transcoder.register(EnumAsValue(cls) if issubclass(cls, Enum) else DataclassAsDict(cls))
 
+    def save(
+        self,
+        *objs: MutableOrImmutableAggregate[UUID] | DomainEventProtocol[UUID] | None,
+        **kwargs: Any,
+    ) -> list[Recording[UUID]]:
+        """Save, adding the Idempotency-Key record of the command in flight, if any, to the
+        same transaction."""
+        pending = keyed_command.get()
+        if pending is not None and not pending.recorded:
+            primary = next((o for o in objs if isinstance(o, Aggregate)), None)
+            if primary is not None:
+                objs = (*objs, pending.record_for(primary))
+        return super().save(*objs, **kwargs)
+
     def save_tracked(
         self, *objs: MutableOrImmutableAggregate[UUID] | None, tracking: Tracking
     ) -> list[Recording[UUID]]:
@@ -107,8 +122,28 @@ class ServiceApplication(Application[UUID]):
             for aggregate in aggregates:
                 identity_map[aggregate.id] = aggregate
 
-    def get(self, aggregate_id: UUID, cls: type[A], *, as_of: datetime | None = None) -> A:
-        """An aggregate of the expected type, as it is now or as it was at `as_of`."""
+    def get(
+        self,
+        aggregate_id: UUID,
+        cls: type[A],
+        *,
+        as_of: datetime | None = None,
+        expected_version: int | None = None,
+    ) -> A:
+        """An aggregate of the expected type, as it is now or as it was at `as_of`.
+
+        With `expected_version` (a request's If-Match), an aggregate that has moved on since
+        the caller read it is refused with VersionMismatch."""
+        aggregate = self._get(aggregate_id, cls, as_of)
+        if expected_version is not None and aggregate.version != expected_version:
+            raise VersionMismatch(
+                f"{cls.__name__} {aggregate_id} is at version {aggregate.version}, "
+                f"not {expected_version}",
+                current_version=aggregate.version,
+            )
+        return aggregate
+
+    def _get(self, aggregate_id: UUID, cls: type[A], as_of: datetime | None) -> A:
         identity_map = _identity_map.get() if as_of is None else None
         if identity_map is not None and aggregate_id in identity_map:
             aggregate: Any = identity_map[aggregate_id]
