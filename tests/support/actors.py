@@ -1,10 +1,14 @@
-from datetime import date
+"""Who acts in the tests, and what they send."""
 
-from changeledger.planning.domain import Priority, TargetWindow
+from datetime import date, timedelta
+
+from changeledger.planning.domain import Period, Priority
 from changeledger.runtime.domain import Actor, Provenance
 
 RELEASE_MANAGER = Provenance(Actor("rita", ("release-manager",)), "corr-test", "plan_release")
-Q1 = TargetWindow(date(2027, 1, 4), date(2027, 3, 26))
+# Months ahead of whenever the tests run.
+_START = date.today() + timedelta(days=60)
+Q1 = Period(_START, _START + timedelta(days=80))
 
 
 def release_body(name: str) -> dict[str, str]:

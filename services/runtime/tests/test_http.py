@@ -31,7 +31,6 @@ class Note(Aggregate):
             raise RuleViolated("that text is not allowed", rule="no-forbidden-text")
         self.text = text
 
-
     class Edited(Aggregate.Event):
         text: str
 

@@ -13,3 +13,14 @@ class RiskRegisterOpened(IntegrationEvent):
 
     register_id: UUID
     release_id: UUID
+
+
+@event_type("risk.exposure.changed", version=1)
+class RiskExposureChanged(IntegrationEvent):
+    """A release's risk exposure, as it stands after a change to its register."""
+
+    release_id: UUID
+    open_risks: int
+    open_issues: int
+    highest_score: int
+    unaccepted_critical: int

@@ -2,7 +2,7 @@
 
 from fastapi import FastAPI
 
-from changeledger.planning import api
+from changeledger.planning.api import routers
 from changeledger.planning.application import PlanningApplication
 from changeledger.planning.policies import policies
 from changeledger.planning.published import translations
@@ -11,7 +11,7 @@ from changeledger.runtime.service import ServiceDefinition, create_service
 definition = ServiceDefinition(
     name="planning",
     application=PlanningApplication,
-    routers=[api.router],
+    routers=routers,
     translations=translations,
     policies=policies,
     description="Releases, budgets, resources, prioritised work, benefits, change requests "

@@ -45,6 +45,7 @@ from changeledger.contracts import Envelope, IntegrationEvent, UnknownEventType,
 from changeledger.runtime.domain import Actor, Aggregate, DomainError, Provenance, acting
 from changeledger.runtime.retry import until_it_works
 from changeledger.runtime.store import ServiceApplication
+from changeledger.runtime.threads import WorkerThreads
 
 log = logging.getLogger(__name__)
 
@@ -179,7 +180,9 @@ class Consumer(Generic[AppT]):
         policies: Policies[AppT],
         topic_prefix: str = "",
         max_batch: int = 500,
+        threads: WorkerThreads | None = None,
     ) -> None:
+        self.threads = threads or WorkerThreads()
         self.app = app
         self.service = service
         self.broker: KafkaBroker | None = None
@@ -222,7 +225,7 @@ class Consumer(Generic[AppT]):
         self.broker = broker
         self._subscribers = {}
         for topic in self.topics:
-            listener = ResumeFromTracking(self.app)
+            listener = ResumeFromTracking(self.app, self.threads)
             subscriber = self.broker.subscriber(
                 topic,
                 group_id=self.group_id,
@@ -283,7 +286,7 @@ class Consumer(Generic[AppT]):
                 f"{self.service}: applying a batch", on=INFRASTRUCTURE_ERRORS, report=self._report
             ):
                 with attempt:
-                    refusal = await asyncio.to_thread(self._apply_until_refusal, items)
+                    refusal = await self.threads.run(self._apply_until_refusal, items)
             self.last_error = None
             if refusal is None:
                 self._handled_up_to(items)
@@ -464,7 +467,7 @@ class Consumer(Generic[AppT]):
             f"{self.service}: tracking a dead letter", on=INFRASTRUCTURE_ERRORS
         ):
             with attempt:
-                await asyncio.to_thread(self._track_only, item.tracking)
+                await self.threads.run(self._track_only, item.tracking)
 
     def _handled_up_to(self, items: list[Item[AppT]]) -> None:
         for item in items:
@@ -496,8 +499,9 @@ class Consumer(Generic[AppT]):
 class ResumeFromTracking(ConsumerRebalanceListener):  # type: ignore[misc]
     """On assignment, continue each partition after the offset the store has tracked."""
 
-    def __init__(self, app: ServiceApplication) -> None:
+    def __init__(self, app: ServiceApplication, threads: WorkerThreads) -> None:
         self.app = app
+        self.threads = threads
         self.subscriber: Any = None
 
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
@@ -509,8 +513,6 @@ class ResumeFromTracking(ConsumerRebalanceListener):  # type: ignore[misc]
             return
         recorder = self.app.process_recorder
         for tp in assigned:
-            tracked = await asyncio.to_thread(
-                recorder.max_tracking_id, f"{tp.topic}:{tp.partition}"
-            )
+            tracked = await self.threads.run(recorder.max_tracking_id, f"{tp.topic}:{tp.partition}")
             if tracked is not None:
                 consumer.seek(tp, tracked + 1)

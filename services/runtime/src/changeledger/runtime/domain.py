@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from eventsourcing import domain as es
@@ -51,6 +52,11 @@ def acting(provenance: Provenance) -> Iterator[Provenance]:
         yield provenance
     finally:
         _provenance.reset(token)
+
+
+def now() -> datetime:
+    """The time a decision is taken (an aware datetime in UTC)."""
+    return datetime.now(UTC)
 
 
 def current_provenance() -> Provenance:

@@ -9,10 +9,13 @@ A projection is plain code that folds domain events into a view:
         def apply(self, event: Any) -> None:
             ...
 
-`LiveProjection` keeps one up to date with the store. Each read first takes in whatever
-was saved since the last read (one indexed query), so a query always sees the commands
-that were answered before it. `as_of(t)` folds the log up to `t` into a fresh copy, for
-time travel.
+`LiveProjection` keeps one up to date with the store. Each query first takes in whatever
+was saved since the last one (one indexed read), so it sees every command answered before
+it, and runs under a lock, so it never sees half an update. `query_as_of(t, ...)` folds
+the log up to `t` into a fresh copy, for time travel.
+
+`AggregateIndex` is the projection most listings need: the aggregates of some classes,
+kept current by their own events, so a listing can filter and sort them freely.
 """
 
 from __future__ import annotations
@@ -21,9 +24,11 @@ import threading
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any, ClassVar, Generic, TypeVar
+from uuid import UUID
 
 from eventsourcing.utils import get_topic
 
+from changeledger.runtime.domain import Aggregate
 from changeledger.runtime.store import ServiceApplication
 
 
@@ -36,6 +41,31 @@ class Projection:
 
 
 P = TypeVar("P", bound=Projection)
+R = TypeVar("R")
+A = TypeVar("A", bound=Aggregate)
+
+
+class AggregateIndex(Projection):
+    """The aggregates of `indexed` classes, each rebuilt by its own events."""
+
+    indexed: ClassVar[tuple[type[Aggregate], ...]] = ()
+
+    def __init__(self) -> None:
+        self.aggregates: dict[UUID, Any] = {}
+        self._events = tuple(cls.Event for cls in self.indexed)
+
+    def apply(self, event: Any) -> None:
+        if isinstance(event, self._events):
+            current = self.aggregates.get(event.originator_id)
+            self.aggregates[event.originator_id] = event.mutate(current)
+
+    def all(self, cls: type[A]) -> list[A]:
+        return [a for a in self.aggregates.values() if isinstance(a, cls)]
+
+    def get(self, cls: type[A], aggregate_id: UUID) -> A | None:
+        found = self.aggregates.get(aggregate_id)
+        return found if isinstance(found, cls) else None
+
 
 _BATCH = 1000
 
@@ -49,16 +79,18 @@ class LiveProjection(Generic[P]):
         self._lock = threading.Lock()
         self._topics = [get_topic(cls) for cls in self._view.topics]
 
-    def current(self) -> P:
-        """The view with everything saved so far (call from a worker thread)."""
+    def query(self, fn: Callable[[P], R], as_of: datetime | None = None) -> R:
+        """`fn` of the view with everything saved so far, or as it was at `as_of`
+        (call from a worker thread: it reads the store)."""
+        if as_of is not None:
+            return fn(self._as_of(as_of))
         with self._lock:
             for notification, event in self._read_after(self._position):
                 self._view.apply(event)
                 self._position = notification.id
-            return self._view
+            return fn(self._view)
 
-    def as_of(self, moment: datetime) -> P:
-        """A fresh view of the store as it was at `moment`."""
+    def _as_of(self, moment: datetime) -> P:
         view = self.factory()
         for _, event in self._read_after(0):
             # Not `break`: concurrent commands can commit slightly out of timestamp order.

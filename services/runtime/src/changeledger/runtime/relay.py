@@ -25,6 +25,7 @@ from changeledger.runtime.domain import Aggregate, Provenance
 from changeledger.runtime.leadership import Leadership
 from changeledger.runtime.retry import until_it_works
 from changeledger.runtime.store import ServiceApplication
+from changeledger.runtime.threads import WorkerThreads
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +99,9 @@ class Relay:
         leadership: Leadership,
         batch_size: int = 500,
         idle_poll_seconds: float = 1.0,
+        threads: WorkerThreads | None = None,
     ) -> None:
+        self.threads = threads or WorkerThreads()
         self.app = app
         self.source = source
         self.topic = topic
@@ -151,13 +154,13 @@ class Relay:
 
     async def _follow(self) -> None:
         recorder = self.app.process_recorder
-        self.position = await asyncio.to_thread(recorder.max_tracking_id, self.tracking_name)
+        self.position = await self.threads.run(recorder.max_tracking_id, self.tracking_name)
         self.acked = self.position
         tracker = asyncio.create_task(self._track_acked())
         try:
             while await self.leadership.still_held():
                 self._wake.clear()
-                last, messages = await asyncio.to_thread(self._read_batch, self.acked or 0)
+                last, messages = await self.threads.run(self._read_batch, self.acked or 0)
                 if last is None:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._wake.wait(), self.idle_poll_seconds)
@@ -187,7 +190,7 @@ class Relay:
         acked = self.acked
         if acked is not None and acked != self.position:
             tracking = Tracking(self.tracking_name, acked)
-            await asyncio.to_thread(self.app.process_recorder.insert_tracking, tracking)
+            await self.threads.run(self.app.process_recorder.insert_tracking, tracking)
             self.position = acked
 
     def _read_batch(self, after: int) -> tuple[int | None, list[Outgoing]]:

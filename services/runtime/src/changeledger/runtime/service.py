@@ -37,6 +37,7 @@ from changeledger.runtime.relay import Outgoing, Relay, Translations
 from changeledger.runtime.retry import until_it_works
 from changeledger.runtime.settings import Settings
 from changeledger.runtime.store import ServiceApplication, open_store, postgres_conninfo
+from changeledger.runtime.threads import WorkerThreads
 from changeledger.runtime.wakeups import PostgresWakeups
 
 log = logging.getLogger(__name__)
@@ -71,6 +72,7 @@ class ServiceRuntime(Generic[AppT]):
         self._stopped = False
         self._connected = asyncio.Event()
         self._wakeups: PostgresWakeups | None = None
+        self.threads = WorkerThreads()
 
     async def start(self) -> None:
         self.app = await asyncio.to_thread(
@@ -85,12 +87,14 @@ class ServiceRuntime(Generic[AppT]):
             leadership=self._leadership(),
             batch_size=self.settings.relay_batch_size,
             idle_poll_seconds=self.settings.relay_idle_poll_seconds,
+            threads=self.threads,
         )
         self.consumer = Consumer(
             self.app,
             self.name,
             self.definition.policies,
             topic_prefix=self.settings.kafka_topic_prefix,
+            threads=self.threads,
         )
         if self.settings.store == "postgres":
             # Saves by other replicas reach this relay through the database itself.
@@ -121,6 +125,8 @@ class ServiceRuntime(Generic[AppT]):
         if self.broker is not None:
             with contextlib.suppress(Exception):
                 await self.broker.stop()
+        if not await self.threads.drain():
+            log.warning("%s: store calls still running at shutdown", self.name)
         await asyncio.to_thread(self.app.close)
 
     # Publisher, for the relay

@@ -1,0 +1,29 @@
+"""What planning's routes share: the application, time travel, and who may do what."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Query
+from pydantic import AwareDatetime
+
+from changeledger.planning.application import PlanningApplication
+from changeledger.runtime.service import application
+
+Planning = Annotated[PlanningApplication, Depends(application)]
+AsOf = Annotated[
+    AwareDatetime | None, Query(description="Answer as the store stood at this time (ISO 8601)")
+]
+
+RELEASE_MANAGER = ("release-manager",)
+CHANGE_AUTHORITY = ("change-authority",)
+CHANGE_MANAGERS = ("release-manager", "change-authority")
+#: Anyone who works on changes may raise one; viewers and auditors only look.
+REQUESTERS = (
+    "release-manager",
+    "change-authority",
+    "risk-manager",
+    "comms-manager",
+    "cmdb-maintainer",
+    "cmdb-admin",
+)
