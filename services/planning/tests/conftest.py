@@ -6,9 +6,11 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 from uuid import UUID
 
 import pytest
+from fastapi.testclient import TestClient
 
 from changeledger.planning.application import PlanningApplication
 from changeledger.planning.domain import (
@@ -23,7 +25,10 @@ from changeledger.planning.domain import (
     Release,
     Window,
 )
+from changeledger.planning.service import definition
+from changeledger.runtime.auth import Authenticator
 from changeledger.runtime.domain import Actor, Provenance, acting
+from changeledger.runtime.service import create_service
 from changeledger.runtime.settings import Settings
 from changeledger.runtime.store import open_store
 
@@ -120,3 +125,52 @@ def app(tmp_path: Path) -> Iterator[PlanningApplication]:
 @pytest.fixture
 def planning(app: PlanningApplication) -> Planning:
     return Planning(app)
+
+
+class Api:
+    """Planning's HTTP API in-process (no broker), with a client per role."""
+
+    def __init__(self, client: TestClient, settings: Settings) -> None:
+        self.client = client
+        self.authenticator = Authenticator(settings)
+
+    def as_(self, sub: str, *roles: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.authenticator.mint(sub, roles)}"}
+
+    @property
+    def rita(self) -> dict[str, str]:
+        return self.as_("rita", "release-manager")
+
+    @property
+    def carl(self) -> dict[str, str]:
+        return self.as_("carl", "change-authority")
+
+    @property
+    def vic(self) -> dict[str, str]:
+        return self.as_("vic", "viewer")
+
+    @property
+    def head(self) -> int:
+        app = self.client.app.state.application  # type: ignore[attr-defined]
+        return int(app.process_recorder.max_notification_id() or 0)
+
+    def post(
+        self,
+        path: str,
+        json: object = None,
+        who: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Any:
+        return self.client.post(path, json=json, headers={**(who or self.rita), **(headers or {})})
+
+    def get(
+        self, path: str, params: dict[str, str] | None = None, who: dict[str, str] | None = None
+    ) -> Any:
+        return self.client.get(path, headers=who or self.vic, params=params)
+
+
+@pytest.fixture
+def api(tmp_path: Path) -> Iterator[Api]:
+    settings = Settings(data_dir=tmp_path, kafka_bootstrap_servers="127.0.0.1:1")
+    with TestClient(create_service(definition, settings)) as client:
+        yield Api(client, settings)

@@ -11,6 +11,8 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from changeledger.planning import domain as d
 from changeledger.planning.reports import CalendarEntries, Load, Realisation
 
+CENTS = Decimal("0.01")
+
 
 class MoneyBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -19,7 +21,7 @@ class MoneyBody(BaseModel):
     currency: str = Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code")
 
     def money(self) -> d.Money:
-        return d.Money(self.amount, self.currency)
+        return d.Money(self.amount.quantize(CENTS), self.currency)
 
     @classmethod
     def of(cls, money: d.Money | None) -> MoneyBody | None:
