@@ -140,3 +140,20 @@ def test_benefits_realised_against_targeted(planning: Planning) -> None:
     [realised] = app.portfolio.query(lambda p: p.realisations())
     assert realised.actual == Decimal(70)
     assert realised.realised_percent == Decimal("75.0")
+
+
+def test_a_change_that_would_make_a_scheduled_release_clash_is_refused(
+    planning: Planning,
+) -> None:
+    app = planning.app
+    first = approved(planning, "First", ("ci-db",))
+    second = approved(planning, "Second", ("ci-web",))
+    slot = planning.window(45, hours=6)
+    with acting(planning.RITA):
+        app.schedule_release(first, slot)
+        app.schedule_release(second, slot)  # other CIs: no clash yet
+    error = refused_with(
+        planning, "release-conflict", lambda: planning.change(cis=("ci-db",), release_id=second)
+    )
+    assert error.extra["conflicting_release_id"] == str(first)
+    planning.change(cis=("ci-cache",), release_id=second)  # a CI nobody else touches

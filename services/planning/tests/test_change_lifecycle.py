@@ -4,6 +4,7 @@ records nothing for every one that is not."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -50,7 +51,10 @@ COMMANDS: dict[str, Callable[[Any, UUID], object]] = {
     "assess": lambda p, c: p.app.assess_change(c, Level.LOW, "low risk"),
     "authorise": lambda p, c: p.app.authorise_change(c, "approved by CAB", p.window(20)),
     "reject": lambda p, c: p.app.reject_change(c, "not now"),
-    "schedule": lambda p, c: p.app.schedule_change(c, p.window(21)),
+    # Standard changes take any window ahead; authorised ones move within their own.
+    "schedule": lambda p, c: p.app.schedule_change(
+        c, p.app.change(c).authorised_window or p.window(21)
+    ),
     "implement": lambda p, c: p.app.start_change(c),
     "complete": lambda p, c: p.app.complete_change(c, ReviewOutcome.SUCCESSFUL, "fine"),
     "close": lambda p, c: p.app.close_change(c),
@@ -59,7 +63,10 @@ COMMANDS: dict[str, Callable[[Any, UUID], object]] = {
 
 
 def send(planning: Planning, command: str, change_id: UUID) -> object:
-    with acting(planning.CARL if command in DECIDED else planning.RITA):
+    # Once authorised, only the change authority calls a change off.
+    scheduled = planning.app.change(change_id).state is C.SCHEDULED
+    decides = command in DECIDED or (command == "cancel" and scheduled)
+    with acting(planning.CARL if decides else planning.RITA):
         return COMMANDS[command](planning, change_id)
 
 
@@ -173,3 +180,40 @@ def test_a_change_names_its_cis_and_a_backout_plan(planning: Planning) -> None:
 def test_priority_follows_impact_and_urgency(planning: Planning) -> None:
     change = planning.change()
     assert change.priority == 3  # medium x medium
+
+
+def test_who_may_call_a_change_off(planning: Planning) -> None:
+    change_id = planning.change().id  # raised by rita
+    authorised = planning.authorised_change(None)
+    before = planning.head()
+    with acting(planning.as_("cora", "comms-manager")), pytest.raises(DomainError) as refused:
+        planning.app.cancel_change(change_id, "not mine")
+    assert refused.value.rule == "not-your-change"
+    with acting(planning.RITA), pytest.raises(DomainError) as refused:
+        planning.app.cancel_change(authorised.id, "changed my mind")
+    assert refused.value.rule == "authorised-change-cancel"
+    assert planning.head() == before
+    with acting(planning.CARL):
+        assert planning.app.cancel_change(authorised.id, "CAB withdrew it").state is C.CANCELLED
+
+
+def test_an_authorised_change_moves_only_within_its_authorised_window(planning: Planning) -> None:
+    change = planning.authorised_change(None)  # authorised for 4 hours, 30 days ahead
+    assert change.authorised_window is not None
+    inside = type(change.authorised_window)(
+        change.authorised_window.start, change.authorised_window.end - timedelta(hours=1)
+    )
+    before = planning.head()
+    with acting(planning.RITA), pytest.raises(DomainError) as refused:
+        planning.app.schedule_change(change.id, planning.window(200))
+    assert refused.value.rule == "outside-authorised-window"
+    assert planning.head() == before
+    with acting(planning.RITA):
+        assert planning.app.schedule_change(change.id, inside).window == inside
+
+
+def test_windows_in_the_past_are_refused(planning: Planning) -> None:
+    change = planning.change(T.STANDARD)
+    with acting(planning.RITA), pytest.raises(DomainError) as refused:
+        planning.app.schedule_change(change.id, planning.window(-1))
+    assert refused.value.rule == "window-in-past"

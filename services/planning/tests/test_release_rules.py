@@ -208,3 +208,45 @@ def test_effort_must_fit_its_period(planning: Planning) -> None:
     with acting(planning.RITA):
         release = planning.app.allocate_resources(rid, "ann", "dev", Decimal(5), one_week)
     assert [a.person for a in release.allocations] == ["ann"]
+
+
+def test_benefits_are_not_assessed_by_whoever_stated_them(planning: Planning) -> None:
+    app, rid = planning.app, planning.plan().id  # owned by rita
+    ann = planning.as_("ann", "release-manager", "change-authority")
+    with acting(ann):
+        app.record_benefit(rid, "a", "x", Decimal(1), Decimal(2), planning.AHEAD.end)
+    refused(
+        planning,
+        "self-assessment",
+        lambda: app.assess_benefits(rid, Outcome.APPROVED, "mine"),
+        by=ann,
+    )
+    rita = planning.as_("rita", "release-manager", "change-authority")
+    refused(
+        planning,
+        "self-assessment",
+        lambda: app.assess_benefits(rid, Outcome.APPROVED, "my release"),
+        by=rita,
+    )
+    with acting(planning.CARL):
+        assert app.assess_benefits(rid, Outcome.APPROVED, "independent").assessment is not None
+
+
+def test_a_deployment_window_lies_ahead(planning: Planning) -> None:
+    rid = planning.plan().id
+    planning.approve(rid)
+    refused(
+        planning,
+        "window-in-past",
+        lambda: planning.app.schedule_release(rid, planning.window(-2)),
+    )
+
+
+def test_a_late_risk_report_does_not_overwrite_a_newer_one(planning: Planning) -> None:
+    release = planning.plan()
+    newer = RiskExposure(2, 0, 20, unaccepted_critical=1, register_version=7)
+    older = RiskExposure(1, 0, 4, unaccepted_critical=0, register_version=5)
+    with acting(planning.RITA):
+        release.note_risk_exposure(newer)
+        release.note_risk_exposure(older)
+    assert release.exposure == newer

@@ -24,3 +24,6 @@ class RiskExposureChanged(IntegrationEvent):
     open_issues: int
     highest_score: int
     unaccepted_critical: int
+    #: Grows with every change to the register: a subscriber keeps the highest it has seen
+    #: and ignores older reports that arrive late.
+    register_version: int | None = None

@@ -42,6 +42,9 @@ from changeledger.runtime.domain import NotFound, current_provenance, now
 from changeledger.runtime.projection import LiveProjection
 from changeledger.runtime.store import ServiceApplication
 
+#: Releases whose deployment window is booked in the calendar.
+BOOKED = frozenset({ReleaseState.SCHEDULED, ReleaseState.IN_PROGRESS})
+
 
 class PlanningApplication(ServiceApplication):
     name = "planning"
@@ -309,8 +312,7 @@ class PlanningApplication(ServiceApplication):
         backout_plan: str,
         reason: str,
     ) -> ChangeRequest:
-        if target_release_id is not None:
-            self.release(target_release_id)  # it must exist
+        release = None if target_release_id is None else self.release(target_release_id)
         change = ChangeRequest.raise_change(
             type,
             category,
@@ -323,7 +325,13 @@ class PlanningApplication(ServiceApplication):
             backout_plan,
             reason,
         )
-        self.save(change)
+        calendar = None
+        if release is not None and release.window is not None and release.state in BOOKED:
+            # The release now touches these CIs too: its booking must still not clash.
+            cis = tuple(sorted({*self.cis_of_release(release.id), *change.affected_cis}))
+            calendar = self._calendar()
+            calendar.book(Booking(release.id, release.window, cis))
+        self.save(change, calendar)
         return change
 
     def change(

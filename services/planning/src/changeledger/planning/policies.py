@@ -35,6 +35,7 @@ def note_risk_exposure(
             open_issues=event.open_issues,
             highest_score=event.highest_score,
             unaccepted_critical=event.unaccepted_critical,
+            register_version=event.register_version or 0,
         )
     )
     return [release]

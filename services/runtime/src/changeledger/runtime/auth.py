@@ -85,8 +85,11 @@ class Authenticator:
         if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
             raise Unauthenticated("the roles claim must be a list of strings")
         sub = claims["sub"]
-        if not isinstance(sub, str) or not sub:
-            raise Unauthenticated("the sub claim must be a non-empty string")
+        # Bounded like the envelope's actor, so every stored event can be published.
+        if not isinstance(sub, str) or not 0 < len(sub) <= 200 or not sub.isprintable():
+            raise Unauthenticated("the sub claim must be 1 to 200 printable characters")
+        if len(roles) > 32 or any(not 0 < len(r) <= 64 for r in roles):
+            raise Unauthenticated("the roles claim holds at most 32 roles of 1 to 64 characters")
         return Actor(sub=sub, roles=tuple(roles))
 
     def mint(self, sub: str, roles: tuple[str, ...], ttl: timedelta = timedelta(hours=12)) -> str:

@@ -159,7 +159,7 @@ class Item(Generic[AppT]):
 class Refusal:
     """Where a run of records stopped: the item that cannot be handled, and why."""
 
-    index: int
+    item: Item[Any]
     error: BaseException
 
 
@@ -291,48 +291,44 @@ class Consumer(Generic[AppT]):
             if refusal is None:
                 self._handled_up_to(items)
                 return
-            poison = items[refusal.index]
-            await self._dead_letter(poison, refusal.error)
-            self._handled_up_to(items[: refusal.index + 1])
-            items = items[refusal.index + 1 :]
+            at = items.index(refusal.item)
+            await self._dead_letter(refusal.item, refusal.error)
+            self._handled_up_to(items[: at + 1])
+            items = items[at + 1 :]
 
     # Runs in a worker thread.
 
     def _apply_until_refusal(self, items: list[Item[AppT]]) -> Refusal | None:
         """Apply items in order, one transaction per run of one partition, until one of
         them cannot be handled; everything before it is saved."""
-        start = 0
         for _, group in groupby(items, key=lambda i: (i.record.topic, i.record.partition)):
             run = list(group)
             tracked = self.app.process_recorder.max_tracking_id(run[0].tracking.application_name)
-            seen = sum(1 for i in run if tracked is not None and i.record.offset <= tracked)
-            self.counts.duplicates += seen  # redelivered: handled before
-            offset = start + seen
-            fresh = run[seen:]
+            fresh = [i for i in run if tracked is None or i.record.offset > tracked]
+            self.counts.duplicates += len(run) - len(fresh)  # redelivered: handled before
             poison_at = next((n for n, i in enumerate(fresh) if i.poison), None)
             clean = fresh if poison_at is None else fresh[:poison_at]
             if clean and not self._apply_run(clean):
-                for n, item in enumerate(clean):
+                for item in clean:
                     try:
                         self._apply_one(item)
                     except DomainError as refused:
-                        return Refusal(offset + n, refused)
+                        return Refusal(item, refused)
                     except INFRASTRUCTURE_ERRORS:
                         raise
                     except Exception as error:
                         log.exception("%s: a policy failed", self.service)
-                        return Refusal(offset + n, error)
+                        return Refusal(item, error)
             if poison_at is not None:
-                poison = fresh[poison_at].poison
-                assert poison is not None
-                return Refusal(offset + poison_at, poison)
-            start += len(run)
+                poison = fresh[poison_at]
+                assert poison.poison is not None
+                return Refusal(poison, poison.poison)
         return None
 
     def _apply_run(self, fresh: list[Item[AppT]]) -> bool:
         """A partition's run of new items in one transaction; False to fall back to one
         by one."""
-        last = fresh[-1].tracking
+        last = max((i.tracking for i in fresh), key=lambda t: t.notification_id)
         applied = duplicates = ignored = 0
         receipts: dict[UUID, ReceivedMessage] = {}
         effects: dict[UUID, Aggregate] = {}
@@ -443,7 +439,7 @@ class Consumer(Generic[AppT]):
 
     async def _dead_letter(self, item: Item[AppT], error: BaseException) -> None:
         record = item.record
-        headers = {k: v.decode(errors="replace") for k, v in (record.headers or ())}
+        headers = {k: (v or b"").decode(errors="replace") for k, v in (record.headers or ())}
         headers |= {
             "x-error-type": type(error).__name__,
             "x-error-message": str(error)[:2000],

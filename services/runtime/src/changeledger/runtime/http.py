@@ -93,7 +93,10 @@ class Command:
             token = keyed_command.set(keyed)
             try:
                 with acting(provenance):
-                    return fn(*args, **kwargs)
+                    result = fn(*args, **kwargs)
+                    if keyed is not None and (record := keyed.answered(result)) is not None:
+                        keyed.app.save(record)
+                    return result
             finally:
                 keyed_command.reset(token)
 
@@ -164,9 +167,10 @@ async def _keyed(request: Request, actor: Actor, route: Any) -> KeyedCommand | N
                 "this Idempotency-Key was already used for a different request",
                 rule="idempotency-key-reused",
             )
-        raise Replay(record.status, record.body)
+        raise Replay(record.status, record.response)
     response_model = getattr(route, "response_model", None)
     return KeyedCommand(
+        app=app,
         actor=actor.sub,
         key=key,
         fingerprint=print_,

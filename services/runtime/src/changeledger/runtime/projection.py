@@ -50,6 +50,16 @@ class AggregateIndex(Projection):
 
     indexed: ClassVar[tuple[type[Aggregate], ...]] = ()
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # Read only these aggregates' events from the store.
+        cls.topics = tuple(
+            value
+            for aggregate in cls.indexed
+            for value in vars(aggregate).values()
+            if isinstance(value, type) and issubclass(value, aggregate.Event)
+        )
+
     def __init__(self) -> None:
         self.aggregates: dict[UUID, Any] = {}
         self._events = tuple(cls.Event for cls in self.indexed)

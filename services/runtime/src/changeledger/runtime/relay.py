@@ -184,7 +184,9 @@ class Relay:
         while True:
             await self._acked_moved.wait()
             self._acked_moved.clear()
-            await self._record_position()
+            async for attempt in until_it_works(f"{self.source}: recording the relay position"):
+                with attempt:
+                    await self._record_position()
 
     async def _record_position(self) -> None:
         acked = self.acked

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
@@ -73,6 +73,8 @@ class ServiceRuntime(Generic[AppT]):
         self._connected = asyncio.Event()
         self._wakeups: PostgresWakeups | None = None
         self.threads = WorkerThreads()
+        #: Background parts that failed and are being restarted, with their last error.
+        self.failures: dict[str, str] = {}
 
     async def start(self) -> None:
         self.app = await asyncio.to_thread(
@@ -104,9 +106,9 @@ class ServiceRuntime(Generic[AppT]):
             )
             self._wakeups.start()
         self._tasks = [
-            asyncio.create_task(self._supervise(self.relay.run(), "relay")),
-            asyncio.create_task(self._supervise(self.consumer.run(), "consumer")),
-            asyncio.create_task(self._supervise(self._connect_kafka(), "kafka")),
+            asyncio.create_task(self._supervise(self.relay.run, "relay")),
+            asyncio.create_task(self._supervise(self.consumer.run, "consumer")),
+            asyncio.create_task(self._supervise(self._connect_kafka, "kafka", restart=False)),
         ]
 
     async def stop(self) -> None:
@@ -175,14 +177,26 @@ class ServiceRuntime(Generic[AppT]):
         self._connected.set()
         log.info("%s: connected to Kafka at %s", self.name, self.settings.kafka_bootstrap_servers)
 
-    async def _supervise(self, work: Awaitable[None], what: str) -> None:
-        try:
-            await work
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("%s: %s stopped unexpectedly", self.name, what)
-            raise
+    async def _supervise(
+        self, work: Callable[[], Awaitable[None]], what: str, restart: bool = True
+    ) -> None:
+        """Run a background part; if it fails, report it and start it again."""
+        delay = 1.0
+        while True:
+            try:
+                await work()
+                if not restart or self._stopped:
+                    return
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                self.failures[what] = f"{type(error).__name__}: {error}"
+                log.exception("%s: %s failed; restarting in %.0fs", self.name, what, delay)
+            if self._stopped:
+                return
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 30.0)
+            self.failures.pop(what, None)
 
     async def readiness(self) -> tuple[bool, dict[str, Any]]:
         store: dict[str, Any] = {"kind": self.settings.store}
@@ -206,8 +220,9 @@ class ServiceRuntime(Generic[AppT]):
             "last_error": self.relay.last_error,
         }
         consumer = self.consumer.status()
-        ready = bool(store["ready"] and kafka["ready"])
-        return ready, {"store": store, "kafka": kafka, "relay": relay, "consumer": consumer}
+        ready = bool(store["ready"] and kafka["ready"] and not self.failures)
+        parts = {"store": store, "kafka": kafka, "relay": relay, "consumer": consumer}
+        return ready, parts | {"failing": dict(self.failures)}
 
 
 def create_service(

@@ -71,8 +71,11 @@ async def calendar(
     """Releases, changes and freeze windows in a period; `state` and `owner` filter
     releases and changes (a change's owner is its requester)."""
     period = bounded(start, end)
-    entries = await query(app.portfolio.query, lambda p: p.calendar(period, state, owner), as_of)
-    return CalendarView.of(period, entries)
+    return await query(
+        app.portfolio.query,
+        lambda p: CalendarView.of(period, p.calendar(period, state, owner)),
+        as_of,
+    )
 
 
 @router.get("/resources/loads", response_model=list[LoadView], tags=["resources"])
@@ -86,13 +89,15 @@ async def resource_loads(
     """Each person's allocated effort across releases against their working days in the
     period; `overallocated` flags anyone allocated beyond capacity."""
     period = bounded(start, end)
-    loads = await query(app.portfolio.query, lambda p: p.loads(period), as_of)
-    views = [LoadView.of(load) for load in loads]
+    views = await query(
+        app.portfolio.query, lambda p: [LoadView.of(load) for load in p.loads(period)], as_of
+    )
     return [v for v in views if v.overallocated] if overallocated_only else views
 
 
 @router.get("/benefits", response_model=list[RealisationView], tags=["benefits"])
 async def benefits(app: Planning, as_of: AsOf = None) -> list[RealisationView]:
     """Benefits realised against targeted, across releases."""
-    realisations = await query(app.portfolio.query, lambda p: p.realisations(), as_of)
-    return [RealisationView.of(r) for r in realisations]
+    return await query(
+        app.portfolio.query, lambda p: [RealisationView.of(r) for r in p.realisations()], as_of
+    )

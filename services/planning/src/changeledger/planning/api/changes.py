@@ -109,12 +109,14 @@ async def list_changes(
     requested_by: str | None = Query(default=None, max_length=200),
     release_id: UUID | None = None,
 ) -> list[ChangeView]:
-    changes = await query(
+    return await query(
         app.portfolio.query,
-        lambda p: p.changes(state.value if state else None, requested_by, release_id),
+        lambda p: [
+            ChangeView.of(c)
+            for c in p.changes(state.value if state else None, requested_by, release_id)
+        ],
         as_of,
     )
-    return [ChangeView.of(c) for c in changes]
 
 
 @router.get("/{change_id}", response_model=ChangeView)

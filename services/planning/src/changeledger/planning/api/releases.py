@@ -120,12 +120,12 @@ async def list_releases(
     state: ReleaseState | None = None,
     owner: str | None = Query(default=None, max_length=200),
 ) -> list[ReleaseView]:
-    releases = await query(
+    # Rendered inside the query, while the projection cannot change underneath.
+    return await query(
         app.portfolio.query,
-        lambda p: p.releases(state.value if state else None, owner),
+        lambda p: [ReleaseView.of(r) for r in p.releases(state.value if state else None, owner)],
         as_of,
     )
-    return [ReleaseView.of(r) for r in releases]
 
 
 @router.get("/{release_id}", response_model=ReleaseView)

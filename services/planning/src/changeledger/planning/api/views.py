@@ -23,8 +23,15 @@ class MoneyBody(BaseModel):
     def money(self) -> d.Money:
         return d.Money(self.amount.quantize(CENTS), self.currency)
 
+
+class MoneyView(BaseModel):
+    """An amount as answered: unlike a request's, it may be below zero (an overspend)."""
+
+    amount: Decimal
+    currency: str
+
     @classmethod
-    def of(cls, money: d.Money | None) -> MoneyBody | None:
+    def of(cls, money: d.Money | None) -> MoneyView | None:
         return None if money is None else cls(amount=money.amount, currency=money.currency)
 
 
@@ -70,10 +77,10 @@ class BenefitView(BaseModel):
 
 
 class BudgetView(BaseModel):
-    requested: MoneyBody | None
-    allocated: MoneyBody | None
-    spent: MoneyBody | None
-    remaining: MoneyBody | None
+    requested: MoneyView | None
+    allocated: MoneyView | None
+    spent: MoneyView | None
+    remaining: MoneyView | None
     overspent: bool
 
     @classmethod
@@ -83,11 +90,11 @@ class BudgetView(BaseModel):
         if release.allocated is not None and release.spent is not None:
             left = release.allocated.amount - release.spent.amount
             overspent = left < 0
-            remaining = MoneyBody(amount=left, currency=release.allocated.currency)
+            remaining = MoneyView(amount=left, currency=release.allocated.currency)
         return cls(
-            requested=MoneyBody.of(release.requested),
-            allocated=MoneyBody.of(release.allocated),
-            spent=MoneyBody.of(release.spent),
+            requested=MoneyView.of(release.requested),
+            allocated=MoneyView.of(release.allocated),
+            spent=MoneyView.of(release.spent),
             remaining=remaining,
             overspent=overspent,
         )

@@ -64,6 +64,8 @@ C = ChangeState
 #: States in which the change has been authorised and may still be carried out.
 AUTHORISED = frozenset({C.SCHEDULED, C.IMPLEMENT, C.REVIEW})
 STANDARD_MODEL = "standard-change-model"
+CHANGE_AUTHORITY = frozenset({"change-authority"})
+CHANGE_MANAGEMENT = frozenset({"change-authority", "release-manager"})
 
 #: ITIL's priority matrix: impact x urgency -> P1 (highest) .. P4.
 _PRIORITY = {
@@ -135,6 +137,7 @@ class ChangeRequest(Aggregate):
         self.decision: Decision | None = None
         self.ci_scope: tuple[str, ...] = ()
         self.window: Window | None = None
+        self.authorised_window: Window | None = None
         self.review: ReviewOutcome | None = None
 
     @staticmethod
@@ -238,6 +241,7 @@ class ChangeRequest(Aggregate):
             )
         if not reason.strip():
             raise InvalidValue("an authorisation needs a reason", rule="decision-reason")
+        window.require_ahead()
         scope = self._scope(ci_scope)
         decided_at = now()
         self._authorised(Decision(decided_by, decided_at, reason), scope, window)
@@ -259,6 +263,7 @@ class ChangeRequest(Aggregate):
     def _authorised(self, decision: Decision, ci_scope: tuple[str, ...], window: Window) -> None:
         self.decision = decision
         self.ci_scope = ci_scope
+        self.authorised_window = window
 
     @event(Scheduled)
     def _scheduled(self, window: Window) -> None:
@@ -266,12 +271,22 @@ class ChangeRequest(Aggregate):
         self.state = C.SCHEDULED
 
     def schedule(self, window: Window) -> None:
-        """Schedule a standard change (pre-authorised), or move an authorised one."""
-        if self.state is C.NEW and self.type is ChangeType.STANDARD:
+        """Schedule a standard change (pre-authorised by its model), or move an authorised
+        change within the window it was authorised for."""
+        if self.type is ChangeType.STANDARD:
+            self._require({C.NEW, C.SCHEDULED}, "schedule")
+            window.require_ahead()
             decision = Decision(STANDARD_MODEL, now(), "pre-authorised standard change")
             self._authorised(decision, self.affected_cis, window)
         else:
             self._require({C.SCHEDULED}, "schedule")
+            window.require_ahead()
+            if self.authorised_window is None or not self.authorised_window.contains(window):
+                raise RuleViolated(
+                    f"the change was authorised for {self.authorised_window}; moving it "
+                    "outside that window needs a new authorisation",
+                    rule="outside-authorised-window",
+                )
         self._scheduled(window)
 
     class Rejected(Aggregate.Event):
@@ -329,7 +344,21 @@ class ChangeRequest(Aggregate):
         reason: str
 
     def cancel(self, reason: str) -> None:
+        """Withdrawn by its requester or change management; once authorised, only the
+        change authority may call it off."""
         self._require({C.NEW, C.ASSESS, C.AUTHORIZE, C.SCHEDULED}, "cancel")
+        actor = current_provenance().actor
+        if self.state is C.SCHEDULED:
+            if not actor.has_any(CHANGE_AUTHORITY):
+                raise NotPermitted(
+                    "an authorised change is called off only by the change authority",
+                    rule="authorised-change-cancel",
+                )
+        elif actor.sub != self.requested_by and not actor.has_any(CHANGE_MANAGEMENT):
+            raise NotPermitted(
+                "a change is withdrawn by its requester or by change management",
+                rule="not-your-change",
+            )
         self._cancelled(reason)
 
     @event(Cancelled)

@@ -21,7 +21,14 @@ from uuid import UUID
 from eventsourcing.domain import event
 
 from changeledger.planning.domain.values import Money, Period, Priority, Window
-from changeledger.runtime.domain import Aggregate, InvalidValue, NotFound, RuleViolated
+from changeledger.runtime.domain import (
+    Aggregate,
+    InvalidValue,
+    NotFound,
+    NotPermitted,
+    RuleViolated,
+    current_provenance,
+)
 
 if TYPE_CHECKING:
     from changeledger.planning.domain.change import ChangeRequest
@@ -93,6 +100,8 @@ class RiskExposure:
     open_issues: int = 0
     highest_score: int = 0
     unaccepted_critical: int = 0
+    #: The risk register's version the report was made at (0: unknown).
+    register_version: int = 0
 
 
 class Release(Aggregate):
@@ -120,6 +129,7 @@ class Release(Aggregate):
         self.spent: Money | None = None
         self.benefits: list[Benefit] = []
         self.assessment: BenefitsAssessment | None = None
+        self.benefits_recorded_by: list[str] = []
         self.benefits_review: str | None = None
         self.exposure = RiskExposure()
         self.risk_register_id: UUID | None = None
@@ -185,6 +195,7 @@ class Release(Aggregate):
     def schedule(self, window: Window, cis: tuple[str, ...]) -> None:
         """Take a deployment window, touching `cis`; the calendar checks freezes and clashes."""
         self._require({S.APPROVED, S.SCHEDULED}, "schedule")
+        window.require_ahead()
         self._scheduled(window, cis)
 
     @event(Scheduled)
@@ -364,18 +375,21 @@ class Release(Aggregate):
 
     class BenefitRecorded(Aggregate.Event):
         benefit: Benefit
+        recorded_by: str
 
     def record_benefit(self, benefit: Benefit) -> None:
         """Benefits are stated before the budget: recording one asks for a new assessment."""
         self._require({S.PLANNED}, "record expected benefits of")
         if any(b.id == benefit.id for b in self.benefits):
             raise RuleViolated(f"benefit {benefit.id} exists", rule="duplicate-benefit")
-        self._benefit_recorded(benefit)
+        self._benefit_recorded(benefit, current_provenance().actor.sub)
 
     @event(BenefitRecorded)
-    def _benefit_recorded(self, benefit: Benefit) -> None:
+    def _benefit_recorded(self, benefit: Benefit, recorded_by: str) -> None:
         self.benefits.append(benefit)
         self.assessment = None
+        if recorded_by not in self.benefits_recorded_by:
+            self.benefits_recorded_by.append(recorded_by)
 
     class BenefitsAssessed(Aggregate.Event):
         assessment: BenefitsAssessment
@@ -388,6 +402,12 @@ class Release(Aggregate):
             )
         if not assessment.reason.strip():
             raise InvalidValue("an assessment needs a reason", rule="assessment-reason")
+        if assessment.assessor in {self.owner, *self.benefits_recorded_by}:
+            raise NotPermitted(
+                "benefits are assessed by someone other than the release's owner and "
+                "whoever stated them",
+                rule="self-assessment",
+            )
         self._benefits_assessed(assessment)
 
     @event(BenefitsAssessed)
@@ -456,7 +476,9 @@ class Release(Aggregate):
         exposure: RiskExposure
 
     def note_risk_exposure(self, exposure: RiskExposure) -> None:
-        if exposure != self.exposure:
+        """Keep the latest report; one older than what is known arrived late."""
+        stale = 0 < exposure.register_version <= self.exposure.register_version
+        if exposure != self.exposure and not stale:
             self._risk_exposure_changed(exposure)
 
     @event(RiskExposureChanged)

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import Enum
 
-from changeledger.runtime.domain import InvalidValue, RuleViolated
+from changeledger.runtime.domain import InvalidValue, RuleViolated, now
 
 
 class Priority(Enum):
@@ -103,6 +103,14 @@ class Window:
 
     def overlaps(self, other: Window) -> bool:
         return self.start < other.end and other.start < self.end
+
+    def contains(self, other: Window) -> bool:
+        return self.start <= other.start and other.end <= self.end
+
+    def require_ahead(self) -> None:
+        """Deployments and changes are scheduled for the future, not the past."""
+        if self.start <= now():
+            raise InvalidValue(f"the window {self} has already begun", rule="window-in-past")
 
     def __str__(self) -> str:
         return f"{self.start.isoformat()} to {self.end.isoformat()}"
