@@ -67,7 +67,9 @@ async def test_a_critical_risk_reported_by_risk_blocks_the_deployment_until_acce
             rid = app.plan_release("Gated", "rita", Priority.HIGH, Q1).id
             app.request_budget(rid, Money(Decimal(10), "EUR"))
             app.record_benefit(rid, "m", "u", Decimal(1), Decimal(2), Q1.end)
+        with acting(CAB):
             app.assess_benefits(rid, Outcome.APPROVED, "ok")
+        with acting(RELEASE_MANAGER):
             app.allocate_budget(rid, Money(Decimal(10), "EUR"))
             app.schedule_release(rid, window(20))
             app.start_release(rid)
