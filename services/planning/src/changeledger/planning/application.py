@@ -91,16 +91,10 @@ class PlanningApplication(ServiceApplication):
     def put_release_on_hold(
         self, release_id: UUID, reason: str, expected_version: int | None = None
     ) -> Release:
-        release = self.release(release_id, expected_version=expected_version)
-        release.put_on_hold(reason)
-        self.save(release)
-        return release
+        return self.update(release_id, Release, lambda r: r.put_on_hold(reason), expected_version)
 
     def resume_release(self, release_id: UUID, expected_version: int | None = None) -> Release:
-        release = self.release(release_id, expected_version=expected_version)
-        release.resume()
-        self.save(release)
-        return release
+        return self.update(release_id, Release, lambda r: r.resume(), expected_version)
 
     def cancel_release(
         self, release_id: UUID, reason: str, expected_version: int | None = None
@@ -124,24 +118,15 @@ class PlanningApplication(ServiceApplication):
         return release
 
     def start_release(self, release_id: UUID, expected_version: int | None = None) -> Release:
-        release = self.release(release_id, expected_version=expected_version)
-        release.start()
-        self.save(release)
-        return release
+        return self.update(release_id, Release, lambda r: r.start(), expected_version)
 
     def mark_release_deployed(
         self, release_id: UUID, expected_version: int | None = None
     ) -> Release:
-        release = self.release(release_id, expected_version=expected_version)
-        release.mark_deployed()
-        self.save(release)
-        return release
+        return self.update(release_id, Release, lambda r: r.mark_deployed(), expected_version)
 
     def close_release(self, release_id: UUID, expected_version: int | None = None) -> Release:
-        release = self.release(release_id, expected_version=expected_version)
-        release.close()
-        self.save(release)
-        return release
+        return self.update(release_id, Release, lambda r: r.close(), expected_version)
 
     # Prioritised work
 
@@ -167,10 +152,12 @@ class PlanningApplication(ServiceApplication):
         change_id: UUID | None = None,
         expected_version: int | None = None,
     ) -> Release:
-        release = self.release(release_id, expected_version=expected_version)
-        release.remove_work_item(item_id, self._change_or_none(change_id))
-        self.save(release)
-        return release
+        return self.update(
+            release_id,
+            Release,
+            lambda r: r.remove_work_item(item_id, self._change_or_none(change_id)),
+            expected_version,
+        )
 
     def move_work_item(
         self,
@@ -205,28 +192,28 @@ class PlanningApplication(ServiceApplication):
         period: Period,
         expected_version: int | None = None,
     ) -> Release:
-        release = self.release(release_id, expected_version=expected_version)
-        release.allocate(Allocation(uuid4(), person, role, effort_days, period))
-        self.save(release)
-        return release
+        return self.update(
+            release_id,
+            Release,
+            lambda r: r.allocate(Allocation(uuid4(), person, role, effort_days, period)),
+            expected_version,
+        )
 
     def release_allocation(
         self, release_id: UUID, allocation_id: UUID, expected_version: int | None = None
     ) -> Release:
-        release = self.release(release_id, expected_version=expected_version)
-        release.release_allocation(allocation_id)
-        self.save(release)
-        return release
+        return self.update(
+            release_id, Release, lambda r: r.release_allocation(allocation_id), expected_version
+        )
 
     # Funds and benefits
 
     def request_budget(
         self, release_id: UUID, amount: Money, expected_version: int | None = None
     ) -> Release:
-        release = self.release(release_id, expected_version=expected_version)
-        release.request_budget(amount)
-        self.save(release)
-        return release
+        return self.update(
+            release_id, Release, lambda r: r.request_budget(amount), expected_version
+        )
 
     def record_benefit(
         self,
@@ -238,10 +225,12 @@ class PlanningApplication(ServiceApplication):
         due: date,
         expected_version: int | None = None,
     ) -> Release:
-        release = self.release(release_id, expected_version=expected_version)
-        release.record_benefit(Benefit(uuid4(), measure, unit, baseline, target, due))
-        self.save(release)
-        return release
+        return self.update(
+            release_id,
+            Release,
+            lambda r: r.record_benefit(Benefit(uuid4(), measure, unit, baseline, target, due)),
+            expected_version,
+        )
 
     def assess_benefits(
         self,
@@ -259,10 +248,9 @@ class PlanningApplication(ServiceApplication):
     def allocate_budget(
         self, release_id: UUID, amount: Money, expected_version: int | None = None
     ) -> Release:
-        release = self.release(release_id, expected_version=expected_version)
-        release.allocate_budget(amount)
-        self.save(release)
-        return release
+        return self.update(
+            release_id, Release, lambda r: r.allocate_budget(amount), expected_version
+        )
 
     def record_spend(
         self,
@@ -271,10 +259,9 @@ class PlanningApplication(ServiceApplication):
         description: str,
         expected_version: int | None = None,
     ) -> Release:
-        release = self.release(release_id, expected_version=expected_version)
-        release.record_spend(amount, description)
-        self.save(release)
-        return release
+        return self.update(
+            release_id, Release, lambda r: r.record_spend(amount, description), expected_version
+        )
 
     def record_actual(
         self,
@@ -284,18 +271,22 @@ class PlanningApplication(ServiceApplication):
         measured_on: date,
         expected_version: int | None = None,
     ) -> Release:
-        release = self.release(release_id, expected_version=expected_version)
-        release.record_actual(benefit_id, actual, measured_on)
-        self.save(release)
-        return release
+        return self.update(
+            release_id,
+            Release,
+            lambda r: r.record_actual(benefit_id, actual, measured_on),
+            expected_version,
+        )
 
     def review_benefits(
         self, release_id: UUID, summary: str, expected_version: int | None = None
     ) -> Release:
-        release = self.release(release_id, expected_version=expected_version)
-        release.review_benefits(current_provenance().actor.sub, summary)
-        self.save(release)
-        return release
+        return self.update(
+            release_id,
+            Release,
+            lambda r: r.review_benefits(current_provenance().actor.sub, summary),
+            expected_version,
+        )
 
     # Change requests
 
@@ -340,18 +331,14 @@ class PlanningApplication(ServiceApplication):
         return self.get(change_id, ChangeRequest, as_of=as_of, expected_version=expected_version)
 
     def submit_change(self, change_id: UUID, expected_version: int | None = None) -> ChangeRequest:
-        change = self.change(change_id, expected_version=expected_version)
-        change.submit()
-        self.save(change)
-        return change
+        return self.update(change_id, ChangeRequest, lambda c: c.submit(), expected_version)
 
     def assess_change(
         self, change_id: UUID, risk: Level, notes: str, expected_version: int | None = None
     ) -> ChangeRequest:
-        change = self.change(change_id, expected_version=expected_version)
-        change.assess(risk, notes)
-        self.save(change)
-        return change
+        return self.update(
+            change_id, ChangeRequest, lambda c: c.assess(risk, notes), expected_version
+        )
 
     def authorise_change(
         self,
@@ -379,16 +366,12 @@ class PlanningApplication(ServiceApplication):
     def reject_change(
         self, change_id: UUID, reason: str, expected_version: int | None = None
     ) -> ChangeRequest:
-        change = self.change(change_id, expected_version=expected_version)
-        change.reject(reason)
-        self.save(change)
-        return change
+        return self.update(change_id, ChangeRequest, lambda c: c.reject(reason), expected_version)
 
     def start_change(self, change_id: UUID, expected_version: int | None = None) -> ChangeRequest:
-        change = self.change(change_id, expected_version=expected_version)
-        change.start_implementation()
-        self.save(change)
-        return change
+        return self.update(
+            change_id, ChangeRequest, lambda c: c.start_implementation(), expected_version
+        )
 
     def complete_change(
         self,
@@ -397,24 +380,17 @@ class PlanningApplication(ServiceApplication):
         notes: str,
         expected_version: int | None = None,
     ) -> ChangeRequest:
-        change = self.change(change_id, expected_version=expected_version)
-        change.complete(outcome, notes)
-        self.save(change)
-        return change
+        return self.update(
+            change_id, ChangeRequest, lambda c: c.complete(outcome, notes), expected_version
+        )
 
     def close_change(self, change_id: UUID, expected_version: int | None = None) -> ChangeRequest:
-        change = self.change(change_id, expected_version=expected_version)
-        change.close()
-        self.save(change)
-        return change
+        return self.update(change_id, ChangeRequest, lambda c: c.close(), expected_version)
 
     def cancel_change(
         self, change_id: UUID, reason: str, expected_version: int | None = None
     ) -> ChangeRequest:
-        change = self.change(change_id, expected_version=expected_version)
-        change.cancel(reason)
-        self.save(change)
-        return change
+        return self.update(change_id, ChangeRequest, lambda c: c.cancel(reason), expected_version)
 
     # Freeze windows and the calendar
 

@@ -143,6 +143,19 @@ class ServiceApplication(Application[UUID]):
             )
         return aggregate
 
+    def update(
+        self,
+        aggregate_id: UUID,
+        cls: type[A],
+        command: Callable[[A], object],
+        expected_version: int | None = None,
+    ) -> A:
+        """Load, apply one domain command (which checks its rules first), save."""
+        aggregate = self.get(aggregate_id, cls, expected_version=expected_version)
+        command(aggregate)
+        self.save(aggregate)
+        return aggregate
+
     def _get(self, aggregate_id: UUID, cls: type[A], as_of: datetime | None) -> A:
         identity_map = _identity_map.get() if as_of is None else None
         if identity_map is not None and aggregate_id in identity_map:
