@@ -142,7 +142,7 @@ def main() -> None:
     show(f"Propagation planning -> risk over Kafka ({args.store})", rows, "ms")
     console.print(f"achieved {achieved:.1f} commands/s, {failures} failed")
     write_results(
-        "propagation",
+        "propagation" if args.rate == 200 else f"propagation-{args.rate:g}",
         {"rate": args.rate, "seconds": args.seconds, "store": args.store},
         {"latency_ms": rows, "achieved_rate": achieved, "failures": failures},
     )
