@@ -20,6 +20,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Generic, TypeVar
 
 from fastapi import APIRouter, Depends, FastAPI, Request
@@ -29,6 +30,7 @@ from faststream.kafka import KafkaBroker
 from changeledger.contracts import dlq_of, topic_of
 from changeledger.runtime.auth import Authenticator
 from changeledger.runtime.consumer import Consumer, Policies
+from changeledger.runtime.domain import Actor, Provenance, acting
 from changeledger.runtime.http import RequestGuard, authenticated
 from changeledger.runtime.kafka import ensure_topics, make_broker
 from changeledger.runtime.leadership import FileLeadership, Leadership, PostgresLeadership
@@ -45,6 +47,15 @@ log = logging.getLogger(__name__)
 AppT = TypeVar("AppT", bound=ServiceApplication)
 
 
+@dataclass(frozen=True)
+class Job(Generic[AppT]):
+    """Work a service does on its own clock, with no request arriving: `run(app)` every
+    `CHANGELEDGER_JOB_INTERVAL_SECONDS`, as the service itself."""
+
+    name: str
+    run: Callable[[AppT], object]
+
+
 @dataclass
 class ServiceDefinition(Generic[AppT]):
     name: str
@@ -52,6 +63,7 @@ class ServiceDefinition(Generic[AppT]):
     routers: Sequence[APIRouter] = ()
     translations: Translations = field(default_factory=Translations)
     policies: Policies[AppT] = field(default_factory=Policies)
+    jobs: Sequence[Job[AppT]] = ()
     description: str = ""
 
 
@@ -109,6 +121,10 @@ class ServiceRuntime(Generic[AppT]):
             asyncio.create_task(self._supervise(self.relay.run, "relay")),
             asyncio.create_task(self._supervise(self.consumer.run, "consumer")),
             asyncio.create_task(self._supervise(self._connect_kafka, "kafka", restart=False)),
+            *(
+                asyncio.create_task(self._supervise(partial(self._every, job), job.name))
+                for job in self.definition.jobs
+            ),
         ]
 
     async def stop(self) -> None:
@@ -176,6 +192,21 @@ class ServiceRuntime(Generic[AppT]):
         self.kafka_error = None
         self._connected.set()
         log.info("%s: connected to Kafka at %s", self.name, self.settings.kafka_bootstrap_servers)
+
+    async def _every(self, job: Job[AppT]) -> None:
+        provenance = Provenance(
+            actor=Actor(sub=f"service:{self.name}", roles=("service",)),
+            correlation_id=f"job:{job.name}",
+            command=f"job:{job.name}",
+        )
+
+        def run() -> object:
+            with acting(provenance):
+                return job.run(self.app)
+
+        while True:
+            await asyncio.sleep(self.settings.job_interval_seconds)
+            await self.threads.run(run)
 
     async def _supervise(
         self, work: Callable[[], Awaitable[None]], what: str, restart: bool = True

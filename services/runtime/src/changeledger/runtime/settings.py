@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     # event saved by another replica of the service can wait when no wake-up reaches it.
     relay_idle_poll_seconds: float = Field(default=1.0, gt=0)
 
+    # Work a service does on its own clock (the risk service's overdue check, say).
+    job_interval_seconds: float = Field(default=60.0, gt=0)
+
     # HTTP
     host: str = "127.0.0.1"
     port: int | None = None

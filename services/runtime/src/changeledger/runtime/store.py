@@ -116,6 +116,11 @@ class ServiceApplication(Application[UUID]):
         finally:
             _identity_map.reset(token)
 
+    @staticmethod
+    def pending() -> dict[UUID, Any]:
+        """The aggregates of the unit of work in progress (empty outside one)."""
+        return dict(_identity_map.get() or {})
+
     def enlist(self, *aggregates: Aggregate) -> None:
         identity_map = _identity_map.get()
         if identity_map is not None:
