@@ -39,7 +39,12 @@ class LocalModeOnly(Exception):
 
 def local_signing_key(data_dir: Path) -> bytes:
     """The development key of this machine, created on first use (readable by its owner only)."""
-    path = data_dir / "local-signing.key"
+    return key_file(data_dir, "local-signing.key")
+
+
+def key_file(data_dir: Path, name: str) -> bytes:
+    """A random secret kept in `data_dir/name`, created on first use, owner-readable only."""
+    path = data_dir / name
     if not path.exists():
         data_dir.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

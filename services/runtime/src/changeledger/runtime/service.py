@@ -61,6 +61,8 @@ class ServiceDefinition(Generic[AppT]):
     name: str
     application: type[AppT]
     routers: Sequence[APIRouter] = ()
+    #: Routes that need no token (acknowledgement links, say): they authenticate otherwise.
+    public_routers: Sequence[APIRouter] = ()
     translations: Translations = field(default_factory=Translations)
     policies: Policies[AppT] = field(default_factory=Policies)
     jobs: Sequence[Job[AppT]] = ()
@@ -92,6 +94,7 @@ class ServiceRuntime(Generic[AppT]):
         self.app = await asyncio.to_thread(
             open_store, self.definition.application, self.name, self.settings
         )
+        self.app.configure(self.settings)
         self.relay = Relay(
             app=self.app,
             source=self.name,
@@ -297,6 +300,8 @@ def create_service(
 
     for router in definition.routers:
         api.include_router(router, dependencies=[Depends(authenticated)])
+    for router in definition.public_routers:
+        api.include_router(router)
     return api
 
 

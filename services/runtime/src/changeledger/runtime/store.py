@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import Enum
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar, cast
@@ -60,6 +60,9 @@ class ServiceApplication(Application[UUID]):
         assert isinstance(self.recorder, ProcessRecorder)
         return self.recorder
 
+    def configure(self, settings: Settings) -> None:
+        """Called once the store is open, with the service's settings (for adapters)."""
+
     def construct_recorder(self) -> ProcessRecorder:
         # A process recorder can write tracking records in the same transaction as events.
         return self.factory.process_recorder()
@@ -67,6 +70,7 @@ class ServiceApplication(Application[UUID]):
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
         transcoder.register(DateAsISO())
+        transcoder.register(TimedeltaAsSeconds())
         for cls in (Actor, Provenance, *self.value_objects):
             transcoder.register(EnumAsValue(cls) if issubclass(cls, Enum) else DataclassAsDict(cls))
 
@@ -209,6 +213,17 @@ class DateAsISO(Transcoding):
 
     def decode(self, data: str) -> date:
         return date.fromisoformat(data)
+
+
+class TimedeltaAsSeconds(Transcoding):
+    type = timedelta
+    name = "timedelta_seconds"
+
+    def encode(self, obj: timedelta) -> float:
+        return obj.total_seconds()
+
+    def decode(self, data: float) -> timedelta:
+        return timedelta(seconds=data)
 
 
 class EnumAsValue(Transcoding):

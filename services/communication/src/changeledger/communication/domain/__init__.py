@@ -1,0 +1,34 @@
+"""Communication's domain: stakeholders, planned messages, and what it knows of releases."""
+
+from changeledger.communication.domain.message import (
+    Attempt,
+    Audience,
+    Message,
+    MessageState,
+    Recipient,
+    recipient_id,
+)
+from changeledger.communication.domain.release import KnownRelease, known_release_id
+from changeledger.communication.domain.stakeholder import (
+    HIGH_POWER,
+    Channel,
+    Engagement,
+    Quadrant,
+    Stakeholder,
+)
+
+__all__ = [
+    "HIGH_POWER",
+    "Attempt",
+    "Audience",
+    "Channel",
+    "Engagement",
+    "KnownRelease",
+    "Message",
+    "MessageState",
+    "Quadrant",
+    "Recipient",
+    "Stakeholder",
+    "known_release_id",
+    "recipient_id",
+]
