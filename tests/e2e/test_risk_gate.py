@@ -37,6 +37,12 @@ async def test_a_critical_risk_blocks_the_deployment_until_it_is_accepted(
 
         await eventually_async(registered, what="risk opened the release's register")
 
+        async def noted() -> bool:
+            return plan.app.release(release.id).risk_register_id is not None
+
+        # Planning records the register too; let that land before changing the release.
+        await eventually_async(noted, what="planning noted the register")
+
         with acting(RELEASE_MANAGER):
             plan.app.request_budget(release.id, Money(Decimal(10), "EUR"))
             plan.app.record_benefit(release.id, "m", "u", Decimal(1), Decimal(2), Q1.end)

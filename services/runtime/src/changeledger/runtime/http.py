@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ParamSpec, TypeVar
 
+from eventsourcing.persistence import IntegrityError
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -44,6 +45,7 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 CORRELATION_HEADER = "x-correlation-id"
+CONFLICT_RETRIES = 3
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:@/-]{1,128}$")
 
 _bearer = HTTPBearer(auto_error=False, description="A JWT; `changeledger token` mints one locally")
@@ -89,11 +91,24 @@ class Command:
         provenance = self.provenance
         keyed = self.keyed
 
+        retries = 0 if self.expected_version is not None else CONFLICT_RETRIES
+
         def in_thread() -> R:
             token = keyed_command.set(keyed)
             try:
                 with acting(provenance):
-                    result = fn(*args, **kwargs)
+                    for attempt in range(retries + 1):
+                        try:
+                            result = fn(*args, **kwargs)
+                            break
+                        except IntegrityError:
+                            # Another writer (a policy, say) changed the aggregate first.
+                            # Nothing was saved: without an If-Match, try again on the
+                            # fresh state; the domain checks its rules again.
+                            if attempt == retries:
+                                raise
+                            if keyed is not None:
+                                keyed.record = None
                     if keyed is not None and (record := keyed.answered(result)) is not None:
                         keyed.app.save(record)
                     return result
