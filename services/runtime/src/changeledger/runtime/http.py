@@ -22,11 +22,12 @@ import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ParamSpec, TypeVar
+from typing import Annotated, Any, ParamSpec, TypeVar
 
 from eventsourcing.persistence import IntegrityError
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import AwareDatetime
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from changeledger.runtime.auth import Authenticator, Unauthenticated
@@ -47,6 +48,11 @@ R = TypeVar("R")
 CORRELATION_HEADER = "x-correlation-id"
 CONFLICT_RETRIES = 3
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:@/-]{1,128}$")
+
+#: Every GET takes `as_of`: the answer as the store stood then.
+AsOf = Annotated[
+    AwareDatetime | None, Query(description="Answer as the store stood at this time (ISO 8601)")
+]
 
 _bearer = HTTPBearer(auto_error=False, description="A JWT; `changeledger token` mints one locally")
 

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Query
-from pydantic import AwareDatetime
+from fastapi import Depends
 
 from changeledger.planning.application import PlanningApplication
+from changeledger.runtime.http import AsOf
 from changeledger.runtime.service import application
 
 Planning = Annotated[PlanningApplication, Depends(application)]
-AsOf = Annotated[
-    AwareDatetime | None, Query(description="Answer as the store stood at this time (ISO 8601)")
-]
 
 RELEASE_MANAGER = ("release-manager",)
 CHANGE_AUTHORITY = ("change-authority",)
@@ -27,3 +24,5 @@ REQUESTERS = (
     "cmdb-maintainer",
     "cmdb-admin",
 )
+
+__all__ = ["AsOf"]
