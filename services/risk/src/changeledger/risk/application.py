@@ -7,7 +7,7 @@ exposure that results, in the same transaction: that is what planning learns fro
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from uuid import UUID, uuid4
 
@@ -65,7 +65,7 @@ class RiskApplication(ServiceApplication):
     def has_register(self, release_id: UUID) -> bool:
         return self.contains(register_id_for(release_id))
 
-    def with_exposure(self, *changed: Aggregate) -> list[Aggregate]:
+    def consequences(self, *changed: Aggregate) -> list[Aggregate]:
         """`changed`, plus the registers whose exposure they change."""
         releases = {getattr(a, "release_id", None) for a in changed} - {None}
         registers: list[Aggregate] = []
@@ -96,9 +96,6 @@ class RiskApplication(ServiceApplication):
 
         return self.board.query(current)
 
-    def _save(self, *changed: Aggregate) -> None:
-        self.save(*self.with_exposure(*changed))
-
     # Risks
 
     def identify_risk(
@@ -120,29 +117,13 @@ class RiskApplication(ServiceApplication):
         risk = Risk.identify(
             cause, event, effect, category, owner, release_id, change_id, proximity
         )
-        self._save(risk)
+        self.save(*self.consequences(risk))
         return risk
 
     def risk(
         self, risk_id: UUID, as_of: datetime | None = None, expected_version: int | None = None
     ) -> Risk:
         return self.get(risk_id, Risk, as_of=as_of, expected_version=expected_version)
-
-    def _change_risk(
-        self, risk_id: UUID, expected_version: int | None, change: Callable[[Risk], object]
-    ) -> Risk:
-        risk = self.risk(risk_id, expected_version=expected_version)
-        change(risk)
-        self._save(risk)
-        return risk
-
-    def _change_issue(
-        self, issue_id: UUID, expected_version: int | None, change: Callable[[Issue], object]
-    ) -> Issue:
-        issue = self.issue(issue_id, expected_version=expected_version)
-        change(issue)
-        self._save(issue)
-        return issue
 
     def assess_risk(
         self,
@@ -151,13 +132,13 @@ class RiskApplication(ServiceApplication):
         residual: Score | None,
         expected_version: int | None = None,
     ) -> Risk:
-        return self._change_risk(risk_id, expected_version, lambda r: r.assess(inherent, residual))
+        return self.update(risk_id, Risk, lambda r: r.assess(inherent, residual), expected_version)
 
     def choose_response(
         self, risk_id: UUID, response: Response, reason: str, expected_version: int | None = None
     ) -> Risk:
-        return self._change_risk(
-            risk_id, expected_version, lambda r: r.choose_response(response, reason)
+        return self.update(
+            risk_id, Risk, lambda r: r.choose_response(response, reason), expected_version
         )
 
     def add_mitigation(
@@ -169,18 +150,18 @@ class RiskApplication(ServiceApplication):
         expected_version: int | None = None,
     ) -> Risk:
         mitigation = Mitigation(uuid4(), action, owner, due)
-        return self._change_risk(risk_id, expected_version, lambda r: r.add_mitigation(mitigation))
+        return self.update(risk_id, Risk, lambda r: r.add_mitigation(mitigation), expected_version)
 
     def complete_mitigation(
         self, risk_id: UUID, mitigation_id: UUID, expected_version: int | None = None
     ) -> Risk:
         today = now().date()
-        return self._change_risk(
-            risk_id, expected_version, lambda r: r.complete_mitigation(mitigation_id, today)
+        return self.update(
+            risk_id, Risk, lambda r: r.complete_mitigation(mitigation_id, today), expected_version
         )
 
     def close_risk(self, risk_id: UUID, reason: str, expected_version: int | None = None) -> Risk:
-        return self._change_risk(risk_id, expected_version, lambda r: r.close(reason))
+        return self.update(risk_id, Risk, lambda r: r.close(reason), expected_version)
 
     def materialise_risk(
         self,
@@ -196,7 +177,7 @@ class RiskApplication(ServiceApplication):
             title, description, severity, risk.owner, risk.release_id, risk.change_id, risk.id
         )
         risk.materialise(issue.id)
-        self._save(risk, issue)
+        self.save(*self.consequences(risk, issue))
         return risk, issue
 
     # Issues
@@ -216,7 +197,7 @@ class RiskApplication(ServiceApplication):
                 rule="release-unknown",
             )
         issue = Issue.raise_issue(title, description, severity, owner, release_id, change_id)
-        self._save(issue)
+        self.save(*self.consequences(issue))
         return issue
 
     def issue(
@@ -227,12 +208,12 @@ class RiskApplication(ServiceApplication):
     def advance_issue(
         self, issue_id: UUID, to: IssueState, note: str, expected_version: int | None = None
     ) -> Issue:
-        return self._change_issue(issue_id, expected_version, lambda i: i.advance(to, note))
+        return self.update(issue_id, Issue, lambda i: i.advance(to, note), expected_version)
 
     def change_severity(
         self, issue_id: UUID, severity: Severity, expected_version: int | None = None
     ) -> Issue:
-        return self._change_issue(issue_id, expected_version, lambda i: i.change_severity(severity))
+        return self.update(issue_id, Issue, lambda i: i.change_severity(severity), expected_version)
 
     # The service's own clock
 
@@ -245,7 +226,7 @@ class RiskApplication(ServiceApplication):
         for risk_id in late:
             risk = self.risk(risk_id)
             if risk.escalate_overdue(today):
-                self._save(risk)
+                self.save(*self.consequences(risk))
                 escalated += 1
         return escalated
 
@@ -264,4 +245,4 @@ class RiskApplication(ServiceApplication):
                     f"the risk's proximity ({risk.proximity}) has passed"
                 )
                 closed.append(risk)
-        return self.with_exposure(*closed) if closed else []
+        return self.consequences(*closed) if closed else []

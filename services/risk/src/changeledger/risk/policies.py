@@ -47,7 +47,7 @@ def assess_change_risk(
         risk_id=risk_id,
     )
     app.enlist(risk)
-    return app.with_exposure(risk)
+    return app.consequences(risk)
 
 
 @policies.on(planning_events.ReleaseDeployed)

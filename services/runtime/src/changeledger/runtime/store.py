@@ -159,11 +159,17 @@ class ServiceApplication(Application[UUID]):
         command: Callable[[A], object],
         expected_version: int | None = None,
     ) -> A:
-        """Load, apply one domain command (which checks its rules first), save."""
+        """Load, apply one domain command (which checks its rules first), save it with
+        its consequences."""
         aggregate = self.get(aggregate_id, cls, expected_version=expected_version)
         command(aggregate)
-        self.save(aggregate)
+        self.save(*self.consequences(aggregate))
         return aggregate
+
+    def consequences(self, *changed: Aggregate) -> list[Aggregate]:
+        """`changed`, and whatever else must change with them in the same transaction
+        (a service overrides this; by default, nothing else)."""
+        return list(changed)
 
     def _get(self, aggregate_id: UUID, cls: type[A], as_of: datetime | None) -> A:
         identity_map = _identity_map.get() if as_of is None else None

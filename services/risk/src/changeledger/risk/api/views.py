@@ -50,6 +50,17 @@ class MitigationView(BaseModel):
     status: d.ActionStatus
     completed_on: date | None
 
+    @classmethod
+    def of(cls, m: d.Mitigation) -> MitigationView:
+        return cls(
+            id=m.id,
+            action=m.action,
+            owner=m.owner,
+            due=m.due,
+            status=m.status,
+            completed_on=m.completed_on,
+        )
+
 
 class EscalationView(BaseModel):
     reason: str
@@ -105,17 +116,7 @@ class RiskView(BaseModel):
             ],
             response=risk.response,
             response_reason=risk.response_reason,
-            mitigations=[
-                MitigationView(
-                    id=m.id,
-                    action=m.action,
-                    owner=m.owner,
-                    due=m.due,
-                    status=m.status,
-                    completed_on=m.completed_on,
-                )
-                for m in risk.mitigations
-            ],
+            mitigations=[MitigationView.of(m) for m in risk.mitigations],
             escalations=[EscalationView(reason=e.reason) for e in risk.escalations],
             issue_id=risk.issue_id,
             closed_reason=risk.closed_reason,
@@ -197,17 +198,9 @@ class OverdueView(BaseModel):
 
     @classmethod
     def of(cls, overdue: Overdue) -> OverdueView:
-        m = overdue.mitigation
         return cls(
             risk_id=overdue.risk.id,
             release_id=overdue.risk.release_id,
             rating=overdue.risk.rating,
-            mitigation=MitigationView(
-                id=m.id,
-                action=m.action,
-                owner=m.owner,
-                due=m.due,
-                status=m.status,
-                completed_on=m.completed_on,
-            ),
+            mitigation=MitigationView.of(overdue.mitigation),
         )
