@@ -250,3 +250,22 @@ def test_a_late_risk_report_does_not_overwrite_a_newer_one(planning: Planning) -
         release.note_risk_exposure(newer)
         release.note_risk_exposure(older)
     assert release.exposure == newer
+
+
+def test_a_release_plans_versions_only_for_cis_its_changes_touch(planning: Planning) -> None:
+    release = planning.plan()
+    planning.change(cis=("ci-app", "ci-db"), release_id=release.id)
+    with acting(planning.RITA):
+        planned = planning.app.plan_ci_version(release.id, "ci-app", "2.4.0")
+    assert planned.ci_versions == {"ci-app": "2.4.0"}
+    refused(
+        planning,
+        "ci-not-in-release",
+        lambda: planning.app.plan_ci_version(release.id, "ci-web", "1.0"),
+    )
+    refused(planning, "ci-version", lambda: planning.app.plan_ci_version(release.id, "ci-db", " "))
+    # Planning the same version again records nothing.
+    head = planning.head()
+    with acting(planning.RITA):
+        planning.app.plan_ci_version(release.id, "ci-app", "2.4.0")
+    assert planning.head() == head

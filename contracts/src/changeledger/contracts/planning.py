@@ -102,6 +102,15 @@ class ReleaseScopeChanged(IntegrationEvent):
     change_id: UUID | None = None
 
 
+@event_type("planning.release.ci_version_planned", version=1)
+class ReleaseCiVersionPlanned(IntegrationEvent):
+    """Once the release is deployed, `ci` is at `ci_version` (the CMDB applies it then)."""
+
+    release_id: UUID
+    ci: str
+    ci_version: str
+
+
 @event_type("planning.release.resources_allocated", version=1)
 class ReleaseResourcesAllocated(IntegrationEvent):
     release_id: UUID
@@ -234,6 +243,7 @@ __all__ = [
     "ReleaseBenefitsRealised",
     "ReleaseBudgetAllocated",
     "ReleaseCancelled",
+    "ReleaseCiVersionPlanned",
     "ReleaseClosed",
     "ReleaseDeployed",
     "ReleasePlanned",

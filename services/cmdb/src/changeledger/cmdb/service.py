@@ -2,13 +2,22 @@
 
 from fastapi import FastAPI
 
+from changeledger.cmdb.api import routers
 from changeledger.cmdb.application import CmdbApplication
+from changeledger.cmdb.policies import policies
+from changeledger.cmdb.published import translations
 from changeledger.runtime.service import ServiceDefinition, create_service
 
 definition = ServiceDefinition(
     name="cmdb",
     application=CmdbApplication,
-    description="Configuration items, changed only through authorised changes.",
+    routers=routers,
+    translations=translations,
+    policies=policies,
+    description=(
+        "Configuration items and their relationships, written only through authorised "
+        "changes, with impact analysis, drift detection and time travel."
+    ),
 )
 
 

@@ -128,6 +128,14 @@ class PlanningApplication(ServiceApplication):
     def close_release(self, release_id: UUID, expected_version: int | None = None) -> Release:
         return self.update(release_id, Release, lambda r: r.close(), expected_version)
 
+    def plan_ci_version(
+        self, release_id: UUID, ci: str, version: str, expected_version: int | None = None
+    ) -> Release:
+        cis = self.cis_of_release(release_id)
+        return self.update(
+            release_id, Release, lambda r: r.plan_ci_version(ci, version, cis), expected_version
+        )
+
     # Prioritised work
 
     def add_work_item(

@@ -50,6 +50,12 @@ on(Release.Started, lambda e: contract.ReleaseStarted(release_id=e.originator_id
 on(Release.Deployed, lambda e: contract.ReleaseDeployed(release_id=e.originator_id))
 on(Release.Closed, lambda e: contract.ReleaseClosed(release_id=e.originator_id))
 on(
+    Release.CiVersionPlanned,
+    lambda e: contract.ReleaseCiVersionPlanned(
+        release_id=e.originator_id, ci=e.ci, ci_version=e.version
+    ),
+)
+on(
     Release.WorkItemAdded,
     lambda e: contract.ReleaseScopeChanged(
         release_id=e.originator_id,

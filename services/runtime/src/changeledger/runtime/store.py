@@ -88,6 +88,12 @@ class ServiceApplication(Application[UUID]):
                 objs = (*objs, pending.record_for(primary))
         return super().save(*objs, **kwargs)
 
+    def record_refusal(self, *objs: Aggregate) -> None:
+        """Save the record of a refused command before refusing it (auditors see attempts).
+        Not the command's result: no Idempotency-Key record goes with it, so a retry is
+        judged again."""
+        super().save(*objs)
+
     def save_tracked(
         self, *objs: MutableOrImmutableAggregate[UUID] | None, tracking: Tracking
     ) -> list[Recording[UUID]]:

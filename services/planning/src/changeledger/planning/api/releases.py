@@ -55,6 +55,10 @@ class AddWorkItem(Body):
     )
 
 
+class PlanCiVersion(Body):
+    version: str = Field(min_length=1, max_length=64, pattern=r"^\S+$")
+
+
 class RemoveWorkItem(Body):
     change_id: UUID | None = None
 
@@ -203,6 +207,22 @@ async def close(
 ) -> ReleaseView:
     """Refused until the benefits have been reviewed."""
     release = await command.run(app.close_release, release_id, command.expected_version)
+    return ReleaseView.of(release)
+
+
+@router.put("/{release_id}/ci-versions/{ci}", response_model=ReleaseView)
+async def plan_ci_version(
+    release_id: UUID,
+    ci: str,
+    body: PlanCiVersion,
+    app: Planning,
+    command: Command = requires(*RELEASE_MANAGER),
+) -> ReleaseView:
+    """The version a CI touched by the release's changes will be at once it is deployed;
+    the CMDB applies it then, attributed to the change that covers the CI."""
+    release = await command.run(
+        app.plan_ci_version, release_id, ci, body.version, command.expected_version
+    )
     return ReleaseView.of(release)
 
 

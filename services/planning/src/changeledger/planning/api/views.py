@@ -125,6 +125,7 @@ class ReleaseView(BaseModel):
     target_end: date
     window: WindowBody | None
     cis: list[str]
+    ci_versions: dict[str, str] = Field(description="The version each CI will be at once deployed")
     scope: list[WorkItemView]
     allocations: list[AllocationView]
     budget: BudgetView
@@ -151,6 +152,7 @@ class ReleaseView(BaseModel):
             target_end=release.target.end,
             window=WindowBody.of(release.window),
             cis=list(release.cis),
+            ci_versions=dict(release.ci_versions),
             scope=[
                 WorkItemView(id=i.id, rank=n + 1, title=i.title, description=i.description)
                 for n, i in enumerate(release.scope)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from enum import Enum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from eventsourcing.domain import event
@@ -105,6 +105,13 @@ class RiskExposure:
 
 
 class Release(Aggregate):
+    #: Version 2 added the planned CI versions; older snapshots are upcast (see below).
+    class_version = 2
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        state["ci_versions"] = {}
+
     class Planned(Aggregate.Created):
         name: str
         owner: str
@@ -133,6 +140,7 @@ class Release(Aggregate):
         self.benefits_review: str | None = None
         self.exposure = RiskExposure()
         self.risk_register_id: UUID | None = None
+        self.ci_versions: dict[str, str] = {}
 
     @staticmethod
     def plan(name: str, owner: str, priority: Priority, target: Period, today: date) -> Release:
@@ -247,6 +255,31 @@ class Release(Aggregate):
     @event(Closed)
     def _closed(self) -> None:
         self.state = S.CLOSED
+
+    # The CI versions it deploys
+
+    class CiVersionPlanned(Aggregate.Event):
+        ci: str
+        version: str
+
+    def plan_ci_version(self, ci: str, version: str, release_cis: tuple[str, ...]) -> None:
+        """The version `ci` will be at once the release is deployed; the CMDB applies it
+        then, under the release's change that covers the CI."""
+        self._require(set(S) - FINISHED, "plan a CI version for")
+        if not version.strip() or len(version) > 64 or any(c.isspace() for c in version):
+            raise InvalidValue(f"{version!r} is not a version", rule="ci-version")
+        if ci not in release_cis:
+            raise RuleViolated(
+                f"{ci} is not touched by any live change that targets this release",
+                rule="ci-not-in-release",
+                release_cis=list(release_cis),
+            )
+        if self.ci_versions.get(ci) != version:
+            self._ci_version_planned(ci, version)
+
+    @event(CiVersionPlanned)
+    def _ci_version_planned(self, ci: str, version: str) -> None:
+        self.ci_versions = {**self.ci_versions, ci: version}
 
     # Prioritised work
 

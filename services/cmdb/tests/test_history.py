@@ -1,0 +1,121 @@
+"""The CMDB as it was at any time, and what changed between two times, each change
+attributed to its change request and actor; discovery records drift and changes nothing."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from changeledger.cmdb.application import Observation
+from changeledger.cmdb.domain import CiType, Lifecycle
+from changeledger.runtime.domain import DomainError, acting
+
+
+def moment() -> datetime:
+    time.sleep(0.01)  # distinct timestamps between steps
+    stamp = datetime.now(UTC)
+    time.sleep(0.01)
+    return stamp
+
+
+@pytest.fixture
+def story(cmdb: Any) -> dict[str, Any]:
+    """Three authorised changes, one after another, each by a different person."""
+    first = cmdb.planning.authorised_change("app", "db")
+    with acting(cmdb.as_("mo", "cmdb-maintainer")):
+        cmdb.register("app", first, version="1.0")
+    t1 = moment()
+    with acting(cmdb.as_("mo", "cmdb-maintainer")):
+        cmdb.register("db", first, type=CiType.DATABASE)
+    second = cmdb.planning.authorised_change("app")
+    with acting(cmdb.as_("nina", "cmdb-maintainer")):
+        cmdb.app.set_version("app", "2.0", second)
+        cmdb.app.update_ci("app", second, attributes={"tier": "gold"})
+    t2 = moment()
+    third = cmdb.planning.authorised_change("app")
+    with acting(cmdb.as_("otto", "cmdb-maintainer")):
+        cmdb.app.change_lifecycle("app", Lifecycle.RETIRED, third, "replaced")
+    t3 = moment()
+    return {"changes": (first, second, third), "times": (t1, t2, t3)}
+
+
+def test_a_ci_as_it_was_at_each_time(cmdb: Any, story: dict[str, Any]) -> None:
+    t1, t2, t3 = story["times"]
+    assert (cmdb.app.ci("app", t1).ci_version, cmdb.app.ci("app", t1).attributes) == ("1.0", {})
+    assert cmdb.app.ci("app", t2).ci_version == "2.0"
+    assert cmdb.app.ci("app", t2).attributes == {"tier": "gold"}
+    assert cmdb.app.ci("app", t2).lifecycle is Lifecycle.ACTIVE
+    assert cmdb.app.ci("app", t3).lifecycle is Lifecycle.RETIRED
+    with pytest.raises(DomainError):
+        cmdb.app.ci("db", t1)  # not registered yet
+
+
+def test_the_whole_cmdb_as_it_was(cmdb: Any, story: dict[str, Any]) -> None:
+    t1, t2, t3 = story["times"]
+
+    def census(g: Any) -> dict[str, str]:
+        return {ci.key: ci.lifecycle.value for ci in g.items()}
+
+    assert cmdb.app.graph.query(census, as_of=t1) == {"app": "Active"}
+    assert cmdb.app.graph.query(census, as_of=t2) == {"app": "Active", "db": "Active"}
+    assert cmdb.app.graph.query(census, as_of=t3) == {"app": "Retired", "db": "Active"}
+
+
+def test_the_diff_between_two_times_names_each_change_and_actor(
+    cmdb: Any, story: dict[str, Any]
+) -> None:
+    first, second, third = story["changes"]
+    t1, t2, _ = story["times"]
+    between = cmdb.app.differences("app", t1, t2)
+    assert [(d.event, d.change_id, d.provenance.actor.sub) for d in between] == [
+        ("VersionSet", second, "nina"),
+        ("Updated", second, "nina"),
+    ]
+    assert between[0].changes == (("version", "1.0", "2.0"),)
+    assert between[1].changes == (("attributes.tier", None, "gold"),)
+    everything = cmdb.app.differences("app")
+    assert [d.change_id for d in everything] == [first, second, second, third]
+    assert everything[-1].changes == (("lifecycle", "Active", "Retired"),)
+
+
+def test_writes_are_listed_per_change(cmdb: Any, story: dict[str, Any]) -> None:
+    first, second, _ = story["changes"]
+    writes = cmdb.app.graph.query(lambda g: dict(g.writes))
+    assert [(w.ci, w.what) for w in writes[first]] == [
+        ("app", "ConfigurationItem.Registered"),
+        ("db", "ConfigurationItem.Registered"),
+    ]
+    assert {w.actor for w in writes[second]} == {"nina"}
+
+
+class TestDiscovery:
+    def test_each_difference_is_drift_and_nothing_is_changed(self, cmdb: Any) -> None:
+        change_id = cmdb.planning.authorised_change("app")
+        cmdb.register("app", change_id, version="1.0", attributes={"port": 443})
+        before = cmdb.app.ci("app").version
+        with acting(cmdb.as_("scan", "cmdb-maintainer")):
+            run = cmdb.app.record_discovery(
+                "nmap",
+                [
+                    Observation("app", {"version": "1.1", "owner": "olga"}, {"port": 8443}),
+                    Observation("rogue-vm", {"type": "server"}),
+                ],
+            )
+        assert run.drifts == [
+            {"ci": "app", "field": "version", "authorised": "1.0", "observed": "1.1"},
+            {"ci": "app", "field": "attributes.port", "authorised": 443, "observed": 8443},
+            {"ci": "rogue-vm", "field": "existence", "authorised": "absent", "observed": "present"},
+        ]
+        assert cmdb.app.ci("app").version == before
+        with pytest.raises(DomainError):
+            cmdb.app.ci("rogue-vm")
+
+    def test_a_matching_observation_is_no_drift(self, cmdb: Any) -> None:
+        change_id = cmdb.planning.authorised_change("app")
+        cmdb.register("app", change_id, version="1.0")
+        with acting(cmdb.as_("scan", "cmdb-maintainer")):
+            run = cmdb.app.record_discovery("nmap", [Observation("app", {"version": "1.0"})])
+        assert run.drifts == []
