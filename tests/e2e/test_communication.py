@@ -87,3 +87,66 @@ async def test_a_scheduled_release_plans_its_announcements(settings: Settings) -
     assert send_times == [start - timedelta(days=14), start - timedelta(days=1)]
     assert known is not None
     assert known.name == "Announced"
+
+
+async def test_an_authorised_change_reaches_the_owner_the_cmdb_names(settings: Settings) -> None:
+    from changeledger.cmdb.application import NewCi
+    from changeledger.cmdb.domain import CiType
+    from changeledger.cmdb.service import definition as cmdb
+
+    admin = Provenance(Actor("ada", ("cmdb-admin",)), "corr-e2e", "test")
+    async with (
+        running(planning, settings) as plan,
+        running(cmdb, settings) as cmdbs,
+        running(communication, settings) as comms,
+    ):
+        with acting(COMMS):
+            olga = comms.app.register_stakeholder(
+                name="olga",
+                role="service owner",
+                organisation="it",
+                email="olga@example.com",
+                webhook_url=None,
+                channel=Channel.EMAIL,
+                power=3,
+                interest=3,
+            )
+        with acting(admin):
+            cmdbs.app.bootstrap(
+                [NewCi("erp", CiType.APPLICATION, "ERP", "olga")], [], "initial load"
+            )
+
+        async def owner_known() -> bool:
+            from changeledger.communication.domain import known_ci_id
+
+            return bool(comms.app.contains(known_ci_id("erp")))
+
+        await eventually_async(owner_known, what="communication learned the ERP's owner")
+        with acting(RELEASE_MANAGER):
+            change = plan.app.raise_change(
+                ChangeType.NORMAL,
+                ChangeCategory.TECHNICAL,
+                "ERP upgrade",
+                "",
+                ["erp"],
+                None,
+                Level.LOW,
+                Level.LOW,
+                "undo",
+                "support ends",
+            )
+            plan.app.submit_change(change.id)
+        start = datetime.now(UTC) + timedelta(days=10)
+        with acting(CAB):
+            plan.app.assess_change(change.id, Level.LOW, "ok")
+            plan.app.authorise_change(change.id, "go", Window(start, start + timedelta(hours=1)))
+
+        async def planned() -> object | None:
+            found = [
+                m for m in comms.app.board.query(lambda b: b.messages()) if m.change_id == change.id
+            ]
+            return found[0] if found else None
+
+        message = await eventually_async(planned, what="the change's message planned")
+        audience = comms.app.board.query(lambda b: b.audience(message.audience))  # type: ignore[attr-defined]
+    assert [s.id for s in audience] == [olga.id]

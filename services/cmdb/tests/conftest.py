@@ -17,13 +17,14 @@ from changeledger.cmdb import policies as cmdb_policies
 from changeledger.cmdb.application import CmdbApplication, NewCi
 from changeledger.cmdb.domain import CiType, ConfigurationItem, RefusedWrite
 from changeledger.cmdb.service import definition
-from changeledger.contracts import Envelope, IntegrationEvent
+from changeledger.contracts import IntegrationEvent
 from changeledger.contracts import planning as planning_events
 from changeledger.runtime.auth import Authenticator
 from changeledger.runtime.domain import Actor, Provenance, acting
 from changeledger.runtime.service import create_service
 from changeledger.runtime.settings import Settings
 from changeledger.runtime.store import open_store
+from tests.support.events import tell
 
 
 def as_(sub: str, *roles: str) -> Provenance:
@@ -31,22 +32,6 @@ def as_(sub: str, *roles: str) -> Provenance:
 
 
 MAINTAINER = as_("mo", "cmdb-maintainer")
-POLICY = as_("service:cmdb", "service")
-
-
-def _envelope(event: IntegrationEvent) -> Envelope:
-    return Envelope(
-        id=uuid4(),
-        source="planning",
-        type=event.event_type,
-        dataversion=event.version,
-        time=datetime.now(UTC),
-        subject=str(uuid4()),
-        actor={"sub": "rita", "roles": ["release-manager"]},
-        correlationid="corr-planning",
-        sequence=1,
-        data=event.model_dump(mode="json"),
-    )
 
 
 class Planning:
@@ -56,11 +41,7 @@ class Planning:
         self.app = app
 
     def tell(self, event: IntegrationEvent) -> None:
-        route = cmdb_policies.policies.route(_envelope(event))
-        assert route is not None, f"the CMDB does not react to {event.event_type}"
-        with acting(POLICY), self.app.unit_of_work():
-            changed = route.handler(self.app, event, _envelope(event))
-            self.app.save(*changed)
+        tell(self.app, cmdb_policies.policies, event)
 
     def raise_change(self, cis: tuple[str, ...], release_id: UUID | None = None) -> UUID:
         change_id = uuid4()

@@ -23,6 +23,7 @@ from changeledger.communication.domain import (
     Audience,
     Channel,
     Engagement,
+    KnownChange,
     KnownRelease,
     Message,
     MessageState,
@@ -49,7 +50,7 @@ def reaction_message_id(*parts: object) -> UUID:
 
 class CommunicationApplication(ServiceApplication):
     name = "communication"
-    snapshotted = (Stakeholder, Message, KnownRelease)
+    snapshotted = (Stakeholder, Message, KnownRelease, KnownChange)
     value_objects = (Audience, Recipient, Attempt, Channel, Quadrant, Engagement, MessageState)
 
     def __init__(self, env: dict[str, str] | None = None) -> None:
@@ -189,11 +190,14 @@ class CommunicationApplication(ServiceApplication):
         return len(due)
 
     def _resolve(self, message: Message) -> tuple[tuple[Recipient, ...], dict[str, str]]:
-        def resolve(board: CommunicationBoard) -> tuple[list[Stakeholder], KnownRelease | None]:
+        def resolve(
+            board: CommunicationBoard,
+        ) -> tuple[list[Stakeholder], KnownRelease | None, KnownChange | None]:
             release = board.release(message.release_id) if message.release_id else None
-            return board.audience(message.audience), release
+            change = board.change(message.change_id) if message.change_id else None
+            return board.audience(message.audience), release, change
 
-        stakeholders, release = self.board.query(resolve)
+        stakeholders, release, change = self.board.query(resolve)
         recipients = []
         for stakeholder in stakeholders:
             address = stakeholder.address(message.channel) or stakeholder.address()
@@ -212,6 +216,8 @@ class CommunicationApplication(ServiceApplication):
                 "window_start": release.window_start.isoformat() if release.window_start else "",
                 "window_end": release.window_end.isoformat() if release.window_end else "",
             }
+        if change is not None:
+            context |= change.fields()
         return tuple(recipients), context
 
     def deliver_pending(self, at: datetime) -> int:

@@ -12,11 +12,16 @@ from changeledger.communication.application import (
 from changeledger.communication.domain import (
     HIGH_POWER,
     Audience,
+    KnownChange,
+    KnownCi,
     KnownRelease,
     Quadrant,
+    known_change_id,
+    known_ci_id,
     known_release_id,
 )
 from changeledger.contracts import Envelope
+from changeledger.contracts import cmdb as cmdb_events
 from changeledger.contracts import planning as planning_events
 from changeledger.contracts import risk as risk_events
 from changeledger.runtime.consumer import Policies
@@ -136,23 +141,81 @@ def warn_of_critical_risk(
     )
 
 
+@policies.on(planning_events.ChangeRaised)
+def learn_change(
+    app: CommunicationApplication, event: planning_events.ChangeRaised, envelope: Envelope
+) -> Sequence[Aggregate]:
+    if app.contains(known_change_id(event.change_id)):
+        return []
+    change = KnownChange(
+        change_id=event.change_id,
+        title=event.title,
+        type=event.type,
+        requested_by=event.requested_by,
+        affected_cis=tuple(event.affected_cis),
+        target_release_id=event.target_release_id,
+    )
+    app.enlist(change)
+    return [change]
+
+
 @policies.on(planning_events.ChangeAuthorised)
 def announce_change(
     app: CommunicationApplication, event: planning_events.ChangeAuthorised, envelope: Envelope
 ) -> Sequence[Aggregate]:
-    """Tell those who own or use the CIs the change touches."""
-    return app.plan_once(
-        reaction_message_id(event.change_id, "authorised"),
-        release_id=None,
-        audience=Audience(subscribers_of_cis=tuple(event.ci_scope)),
-        channel=None,
-        send_at=now(),
-        subject=f"Change authorised on {', '.join(event.ci_scope)}",
-        body=(
-            f"A change to {', '.join(event.ci_scope)} is authorised for "
-            f"{event.window.start.isoformat()} to {event.window.end.isoformat()}: {event.reason}"
-        ),
-        ack_required=False,
-        ack_within=None,
-        purpose="change-authorised",
+    """Tell the owners of the CIs the change may touch (as the CMDB says), and those who
+    subscribe to them."""
+    changed: list[Aggregate] = []
+    key = known_change_id(event.change_id)
+    release_id = None
+    if app.contains(key):
+        known = app.get(key, KnownChange)
+        known.learn_authorisation(
+            tuple(event.ci_scope), event.window.start, event.window.end, event.reason
+        )
+        release_id = known.target_release_id
+        changed.append(known)
+    scope = tuple(event.ci_scope)
+    return changed + list(
+        app.plan_once(
+            reaction_message_id(event.change_id, "authorised"),
+            release_id=release_id,
+            change_id=event.change_id,
+            audience=Audience(subscribers_of_cis=scope, owners_of_cis=scope),
+            channel=None,
+            send_at=now(),
+            subject="Change authorised: $change_title",
+            body=(
+                "The change $change_title ($change_type, requested by $change_requested_by) "
+                "is authorised on $change_cis from $change_window_start to "
+                "$change_window_end: $change_reason"
+            ),
+            ack_required=False,
+            ack_within=None,
+            purpose="change-authorised",
+        )
     )
+
+
+def _learn_ci_owner(
+    app: CommunicationApplication, event: cmdb_events.CiEvent, envelope: Envelope
+) -> Sequence[Aggregate]:
+    """Every CI event from the CMDB carries the CI's owner."""
+    key = known_ci_id(event.key)
+    if app.contains(key):
+        known = app.get(key, KnownCi)
+        known.learn_owner(event.owner)
+        return [known]
+    ci = KnownCi(key=event.key, owner=event.owner)
+    app.enlist(ci)
+    return [ci]
+
+
+for ci_event in (
+    cmdb_events.CiRegistered,
+    cmdb_events.CiUpdated,
+    cmdb_events.CiLifecycleChanged,
+    cmdb_events.CiVersionSet,
+    cmdb_events.CiRetired,
+):
+    policies.on(ci_event)(_learn_ci_owner)

@@ -9,11 +9,15 @@ from uuid import UUID
 
 from changeledger.communication.domain import (
     Audience,
+    KnownChange,
+    KnownCi,
     KnownRelease,
     Message,
     MessageState,
     Quadrant,
     Stakeholder,
+    known_change_id,
+    known_ci_id,
     known_release_id,
 )
 from changeledger.runtime.projection import AggregateIndex
@@ -51,7 +55,7 @@ class Rates:
 
 
 class CommunicationBoard(AggregateIndex):
-    indexed = (Stakeholder, Message, KnownRelease)
+    indexed = (Stakeholder, Message, KnownRelease, KnownChange, KnownCi)
 
     def stakeholders(self, include_retired: bool = False) -> list[Stakeholder]:
         found = [s for s in self.all(Stakeholder) if include_retired or not s.retired]
@@ -59,6 +63,11 @@ class CommunicationBoard(AggregateIndex):
 
     def audience(self, audience: Audience) -> list[Stakeholder]:
         """Everyone the audience names, active, each once."""
+        owners = {
+            ci.owner
+            for key in audience.owners_of_cis
+            if (ci := self.get(KnownCi, known_ci_id(key))) is not None
+        }
         return [
             s
             for s in self.stakeholders()
@@ -66,6 +75,7 @@ class CommunicationBoard(AggregateIndex):
             or s.quadrant in audience.quadrants
             or (audience.subscribers_of_release and audience.subscribers_of_release in s.releases)
             or any(ci in s.cis for ci in audience.subscribers_of_cis)
+            or s.name in owners
         ]
 
     def high_power(self, release_id: UUID, power: int) -> list[Stakeholder]:
@@ -82,6 +92,9 @@ class CommunicationBoard(AggregateIndex):
 
     def release(self, release_id: UUID) -> KnownRelease | None:
         return self.get(KnownRelease, known_release_id(release_id))
+
+    def change(self, change_id: UUID) -> KnownChange | None:
+        return self.get(KnownChange, known_change_id(change_id))
 
     def messages(self, release_id: UUID | None = None, state: str | None = None) -> list[Message]:
         found = [

@@ -28,6 +28,9 @@ class PlanMessage(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     release_id: UUID | None = None
+    change_id: UUID | None = Field(
+        default=None, description="The change the message is about (its $change_* fields)"
+    )
     audience: AudienceBody
     channel: Channel | None = Field(default=None, description="Default: each one's preferred")
     send_at: AwareDatetime
@@ -35,7 +38,10 @@ class PlanMessage(BaseModel):
     body: str = Field(
         default="",
         max_length=20000,
-        description="Template: $release_name, $window_start, $stakeholder_name, $ack_link ...",
+        description=(
+            "Template: $release_name, $window_start, $change_title, $change_cis, "
+            "$change_window_start, $stakeholder_name, $ack_link ..."
+        ),
     )
     ack_required: bool = False
     ack_within_hours: float | None = Field(default=None, gt=0, le=24 * 90)
@@ -47,6 +53,7 @@ class PlanMessage(BaseModel):
         within = timedelta(hours=self.ack_within_hours) if self.ack_within_hours else None
         return {
             "release_id": self.release_id,
+            "change_id": self.change_id,
             "audience": audience,
             "channel": self.channel,
             "send_at": self.send_at,

@@ -78,6 +78,9 @@ class AudienceBody(BaseModel):
     quadrants: list[d.Quadrant] = []
     subscribers_of_release: UUID | None = None
     subscribers_of_cis: list[str] = Field(default=[], max_length=500)
+    owners_of_cis: list[str] = Field(
+        default=[], max_length=500, description="The owners of these CIs, as the CMDB says"
+    )
 
     def audience(self) -> d.Audience:
         return d.Audience(
@@ -85,6 +88,7 @@ class AudienceBody(BaseModel):
             quadrants=tuple(self.quadrants),
             subscribers_of_release=self.subscribers_of_release,
             subscribers_of_cis=tuple(self.subscribers_of_cis),
+            owners_of_cis=tuple(self.owners_of_cis),
         )
 
     @classmethod
@@ -94,6 +98,7 @@ class AudienceBody(BaseModel):
             quadrants=list(a.quadrants),
             subscribers_of_release=a.subscribers_of_release,
             subscribers_of_cis=list(a.subscribers_of_cis),
+            owners_of_cis=list(a.owners_of_cis),
         )
 
 
@@ -111,6 +116,7 @@ class MessageView(BaseModel):
     id: UUID
     version: int
     release_id: UUID | None
+    change_id: UUID | None
     purpose: str
     audience: AudienceBody
     channel: d.Channel | None
@@ -131,6 +137,7 @@ class MessageView(BaseModel):
             id=m.id,
             version=m.version,
             release_id=m.release_id,
+            change_id=m.change_id,
             purpose=m.purpose,
             audience=AudienceBody.of(m.audience),
             channel=m.channel,

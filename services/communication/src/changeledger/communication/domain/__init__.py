@@ -1,5 +1,11 @@
 """Communication's domain: stakeholders, planned messages, and what it knows of releases."""
 
+from changeledger.communication.domain.change import (
+    KnownChange,
+    KnownCi,
+    known_change_id,
+    known_ci_id,
+)
 from changeledger.communication.domain.message import (
     Attempt,
     Audience,
@@ -23,12 +29,16 @@ __all__ = [
     "Audience",
     "Channel",
     "Engagement",
+    "KnownChange",
+    "KnownCi",
     "KnownRelease",
     "Message",
     "MessageState",
     "Quadrant",
     "Recipient",
     "Stakeholder",
+    "known_change_id",
+    "known_ci_id",
     "known_release_id",
     "recipient_id",
 ]

@@ -48,6 +48,8 @@ class Audience:
     quadrants: tuple[Quadrant, ...] = ()
     subscribers_of_release: UUID | None = None
     subscribers_of_cis: tuple[str, ...] = ()
+    #: The stakeholders who own these CIs (as the CMDB last said).
+    owners_of_cis: tuple[str, ...] = ()
 
     @property
     def empty(self) -> bool:
@@ -56,6 +58,7 @@ class Audience:
             or self.quadrants
             or self.subscribers_of_release
             or self.subscribers_of_cis
+            or self.owners_of_cis
         )
 
 
@@ -97,10 +100,24 @@ def recipient_id(message_id: UUID, stakeholder_id: UUID) -> UUID:
 
 
 class Message(Aggregate):
+    #: Version 2 added the change a message is about; older snapshots are upcast.
+    class_version = 2
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        state["change_id"] = None
+
     class Event(Aggregate.Event):
         release_id: UUID | None
 
     class Planned(Event, Aggregate.Created):
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["change_id"] = None
+
+        change_id: UUID | None
         audience: Audience
         channel: Channel | None
         send_at: datetime
@@ -114,6 +131,7 @@ class Message(Aggregate):
     def __init__(
         self,
         release_id: UUID | None,
+        change_id: UUID | None,
         audience: Audience,
         channel: Channel | None,
         send_at: datetime,
@@ -124,6 +142,7 @@ class Message(Aggregate):
         purpose: str,
     ) -> None:
         self.release_id = release_id
+        self.change_id = change_id
         self.audience = audience
         self.channel = channel
         self.send_at = send_at
@@ -152,12 +171,14 @@ class Message(Aggregate):
         ack_within: timedelta | None,
         purpose: str = "manual",
         message_id: UUID | None = None,
+        change_id: UUID | None = None,
     ) -> Message:
         _check(send_at, subject, ack_required, ack_within)
         message: Message = cls._create(
             cls.Planned,
             id=message_id,
             release_id=release_id,
+            change_id=change_id,
             audience=audience,
             channel=channel,
             send_at=send_at,
