@@ -3,8 +3,6 @@ receivers where delivery is what is tested."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import threading
 from collections.abc import Iterator
@@ -18,6 +16,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from changeledger.communication.application import CommunicationApplication
+from changeledger.communication.channels import verify
 from changeledger.communication.domain import Audience, Channel, Message, Stakeholder
 from changeledger.runtime.domain import Actor, Provenance, acting
 from changeledger.runtime.settings import Settings
@@ -61,8 +60,7 @@ class Receiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
-                expected = "sha256=" + hmac.new(receiver.secret, body, hashlib.sha256).hexdigest()
-                if not hmac.compare_digest(expected, self.headers["X-Changeledger-Signature"]):
+                if not verify(receiver.secret, body, self.headers["X-Changeledger-Signature"]):
                     receiver.bad_signatures += 1
                     self.send_response(401)
                 else:

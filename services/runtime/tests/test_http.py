@@ -281,3 +281,62 @@ def test_a_command_that_loses_a_race_is_retried_on_the_fresh_state(client: TestC
     assert edited.status_code == 200, edited.text
     assert edited.json()["version"] == 3  # written, the policy's edit, then ours
     assert client.get(f"/notes/{note['id']}").json()["text"] == "mine"
+
+
+@router.post("/notes/explode", status_code=201)
+async def explode(command: Command = requires("release-manager")) -> None:
+    raise RuntimeError("secret internals: /srv/app/store.py line 42")
+
+
+def test_an_unexpected_fault_is_a_500_problem_without_internals(client: TestClient) -> None:
+    # As a real server answers: the test client would otherwise re-raise the fault.
+    server = TestClient(client.app, raise_server_exceptions=False, headers=client.headers)
+    answer = server.post("/notes/explode", json={})
+    body = assert_problem(answer, 500)
+    assert "secret internals" not in answer.text
+    assert "Traceback" not in answer.text
+    assert set(body) <= {"type", "title", "status", "detail", "instance", "correlation_id"}
+
+
+def test_cors_is_off_unless_origins_are_configured(client: TestClient, tmp_path: Path) -> None:
+    preflight = {
+        "Origin": "https://evil.example",
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "Authorization, Content-Type",
+    }
+    assert "access-control-allow-origin" not in client.options("/notes", headers=preflight).headers
+    settings = Settings(
+        data_dir=tmp_path / "cors",
+        kafka_bootstrap_servers="127.0.0.1:1",
+        cors_origins=("https://ops.example",),
+    )
+    api = create_service(ServiceDefinition("notes", Notes, routers=[router]), settings)
+    with TestClient(api) as cors:
+        allowed = cors.options("/notes", headers=preflight | {"Origin": "https://ops.example"})
+        assert allowed.headers["access-control-allow-origin"] == "https://ops.example"
+        refused = cors.options("/notes", headers=preflight)
+        assert "access-control-allow-origin" not in refused.headers
+
+
+def test_kafka_security_settings_reach_the_clients() -> None:
+    from faststream.kafka.security import parse_security
+    from pydantic import SecretStr
+
+    from changeledger.runtime.kafka import kafka_security
+
+    assert kafka_security(Settings()) is None
+    scram = Settings(
+        kafka_security_protocol="SASL_SSL",
+        kafka_sasl_mechanism="SCRAM-SHA-512",
+        kafka_sasl_username="planning",
+        kafka_sasl_password=SecretStr("s3cret"),
+    )
+    options = parse_security(kafka_security(scram))
+    assert options["security_protocol"] == "SASL_SSL"
+    assert options["sasl_mechanism"] == "SCRAM-SHA-512"
+    assert options["sasl_plain_username"] == "planning"
+    assert options["ssl_context"] is not None
+    tls = parse_security(kafka_security(Settings(kafka_security_protocol="SSL")))
+    assert tls["security_protocol"] == "SSL"
+    with pytest.raises(ValueError, match="USERNAME"):
+        kafka_security(Settings(kafka_security_protocol="SASL_PLAINTEXT"))

@@ -188,6 +188,50 @@ def token(
         raise typer.Exit(1) from None
 
 
+@app.command("cipher-key")
+def cipher_key() -> None:
+    """Make a new key for encrypting stores at rest (set CHANGELEDGER_CIPHER_KEY to it)."""
+    from eventsourcing.cryptography import AESCipher
+
+    typer.echo(AESCipher.create_key(32))
+
+
+@app.command()
+def permissions(
+    write: Annotated[
+        Path | None, typer.Option(help="Write the Markdown here instead of printing it")
+    ] = None,
+) -> None:
+    """The permission matrix of every service, generated from the routes' declared roles."""
+    print_or_write(permission_matrix(), write)
+
+
+def permission_matrix() -> str:
+    import importlib
+    import tempfile
+
+    from changeledger.runtime.permissions import matrix_markdown
+    from changeledger.runtime.service import create_service
+
+    with tempfile.TemporaryDirectory() as scratch:
+        settings = Settings(data_dir=Path(scratch))
+        apps = {
+            name: create_service(
+                importlib.import_module(f"changeledger.{name}.service").definition, settings
+            )
+            for name in SERVICES
+        }
+        return matrix_markdown(apps)
+
+
+def print_or_write(text: str, path: Path | None) -> None:
+    if path is None:
+        typer.echo(text)
+    else:
+        path.write_text(text + "\n")
+        console.print(f"wrote {path}")
+
+
 @kafka_app.command("start")
 def kafka_start() -> None:
     """Start the broker (resolving its jars from Maven Central on first use)."""

@@ -43,6 +43,11 @@ def sign(secret: bytes, body: bytes) -> str:
     return "sha256=" + hmac.new(secret, body, hashlib.sha256).hexdigest()
 
 
+def verify(secret: bytes, body: bytes, signature: str | None) -> bool:
+    """What a webhook receiver checks: the signature header, compared in constant time."""
+    return signature is not None and hmac.compare_digest(sign(secret, body), signature)
+
+
 class Smtp:
     def __init__(self, settings: CommunicationSettings) -> None:
         self.settings = settings

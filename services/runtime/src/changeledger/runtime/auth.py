@@ -2,7 +2,10 @@
 
 In `local` mode tokens are HS256, signed with a development key that is generated once
 under the data folder; `changeledger token` mints them. In `jwt` mode tokens come from an
-identity provider and are checked with a configured secret or public key.
+identity provider and are checked with a configured secret (HS256), a public key (RS256,
+ES256, ...) or a JWKS file whose keys are chosen by the token's `kid`. Expiry, not-before,
+issuer and audience are always checked, with a small clock-skew allowance; `alg: none`
+and algorithms that do not fit the configured key are refused.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import os
 import secrets
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import jwt
 
@@ -57,9 +61,14 @@ class Authenticator:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.algorithms: list[str]
+        self._jwks: jwt.PyJWKSet | None = None
         if settings.auth_mode == "local":
             self._verify_key: str | bytes = local_signing_key(settings.data_dir)
             self.algorithms = ["HS256"]
+        elif settings.jwt_jwks_file is not None:
+            self._jwks = jwt.PyJWKSet.from_json(settings.jwt_jwks_file.read_text())
+            self._verify_key = b""
+            self.algorithms = [a for a in settings.jwt_algorithms if not a.startswith("HS")]
         elif settings.jwt_public_key_file is not None:
             self._verify_key = settings.jwt_public_key_file.read_bytes()
             self.algorithms = [a for a in settings.jwt_algorithms if not a.startswith("HS")]
@@ -71,11 +80,20 @@ class Authenticator:
         if not self.algorithms:
             raise ValueError("no JWT algorithm fits the configured key")
 
+    def _key_for(self, token: str) -> Any:
+        if self._jwks is None:
+            return self._verify_key
+        kid = jwt.get_unverified_header(token).get("kid")
+        for key in self._jwks.keys:
+            if key.key_id == kid:
+                return key.key
+        raise Unauthenticated(f"no key {kid!r} in the configured key set")
+
     def verify(self, token: str) -> Actor:
         try:
             claims = jwt.decode(
                 token,
-                self._verify_key,
+                self._key_for(token),
                 algorithms=self.algorithms,
                 audience=self.settings.jwt_audience,
                 issuer=self.settings.jwt_issuer,

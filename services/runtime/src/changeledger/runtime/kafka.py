@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import logging
+import ssl
 from collections.abc import Iterable
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 from faststream.kafka import KafkaBroker
+from faststream.kafka.security import parse_security
+from faststream.security import (
+    BaseSecurity,
+    SASLPlaintext,
+    SASLScram256,
+    SASLScram512,
+)
 
 from changeledger.runtime.settings import Settings
 
@@ -18,10 +26,44 @@ class KafkaTopicError(RuntimeError):
     pass
 
 
+def kafka_security(settings: Settings) -> BaseSecurity | None:
+    """TLS and SASL (PLAIN or SCRAM) for the broker connection, from the settings."""
+    protocol = settings.kafka_security_protocol
+    if protocol == "PLAINTEXT":
+        return None
+    tls = protocol in ("SSL", "SASL_SSL")
+    context = None
+    if tls:
+        context = ssl.create_default_context(
+            cafile=str(settings.kafka_ssl_cafile) if settings.kafka_ssl_cafile else None
+        )
+        if settings.kafka_ssl_certfile is not None:
+            context.load_cert_chain(
+                settings.kafka_ssl_certfile,
+                settings.kafka_ssl_keyfile if settings.kafka_ssl_keyfile else None,
+            )
+    if protocol == "SSL":
+        return BaseSecurity(ssl_context=context, use_ssl=True)
+    if settings.kafka_sasl_username is None or settings.kafka_sasl_password is None:
+        raise ValueError(f"{protocol} needs CHANGELEDGER_KAFKA_SASL_USERNAME and _PASSWORD")
+    sasl = {
+        "PLAIN": SASLPlaintext,
+        "SCRAM-SHA-256": SASLScram256,
+        "SCRAM-SHA-512": SASLScram512,
+    }[settings.kafka_sasl_mechanism]
+    return sasl(
+        username=settings.kafka_sasl_username,
+        password=settings.kafka_sasl_password.get_secret_value(),
+        ssl_context=context,
+        use_ssl=tls,
+    )
+
+
 def make_broker(service: str, settings: Settings) -> KafkaBroker:
     """A broker whose producer is idempotent and waits for all in-sync replicas."""
     return KafkaBroker(
         settings.kafka_bootstrap_servers,
+        security=kafka_security(settings),
         client_id=f"changeledger-{service}",
         acks="all",
         enable_idempotence=True,
@@ -38,7 +80,9 @@ def make_broker(service: str, settings: Settings) -> KafkaBroker:
 async def ensure_topics(settings: Settings, topics: Iterable[str]) -> list[str]:
     """Create the topics that do not exist yet; returns the ones it created."""
     admin = AIOKafkaAdminClient(
-        bootstrap_servers=settings.kafka_bootstrap_servers, request_timeout_ms=10_000
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        request_timeout_ms=10_000,
+        **parse_security(kafka_security(settings)),
     )
     await admin.start()
     try:

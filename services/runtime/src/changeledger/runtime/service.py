@@ -24,6 +24,7 @@ from functools import partial
 from typing import Any, Generic, TypeVar
 
 from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from faststream.kafka import KafkaBroker
 
@@ -34,6 +35,7 @@ from changeledger.runtime.domain import Actor, Provenance, acting
 from changeledger.runtime.http import RequestGuard, authenticated
 from changeledger.runtime.kafka import ensure_topics, make_broker
 from changeledger.runtime.leadership import FileLeadership, Leadership, PostgresLeadership
+from changeledger.runtime.permissions import document_roles
 from changeledger.runtime.problems import install_problem_handlers
 from changeledger.runtime.relay import Outgoing, Relay, Translations
 from changeledger.runtime.retry import until_it_works
@@ -284,6 +286,20 @@ def create_service(
     api.state.settings = settings
     api.state.authenticator = Authenticator(settings)
     api.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes)
+    if settings.cors_origins:
+        api.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "POST", "PUT", "PATCH"],
+            allow_headers=[
+                "Authorization",
+                "Content-Type",
+                "If-Match",
+                "Idempotency-Key",
+                "X-Correlation-Id",
+            ],
+            expose_headers=["ETag", "X-Correlation-Id", "Location"],
+        )
     install_problem_handlers(api)
 
     @api.get("/healthz", tags=["operations"])
@@ -302,6 +318,7 @@ def create_service(
         api.include_router(router, dependencies=[Depends(authenticated)])
     for router in definition.public_routers:
         api.include_router(router)
+    document_roles(api)
     return api
 
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PORTS = {"planning": 8001, "risk": 8002, "communication": 8003, "cmdb": 8004}
@@ -34,6 +35,15 @@ class Settings(BaseSettings):
     kafka_partitions: int = Field(default=3, ge=1)
     kafka_replication_factor: int = Field(default=1, ge=1)
     kafka_topic_prefix: str = ""
+    # Passed through to the producer, the consumers and the admin client.
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = "SCRAM-SHA-512"
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
+    #: CA bundle to verify the brokers (default: the system's), and a client certificate.
+    kafka_ssl_cafile: Path | None = None
+    kafka_ssl_certfile: Path | None = None
+    kafka_ssl_keyfile: Path | None = None
     relay_batch_size: int = Field(default=500, ge=1)
     # The relay wakes at once on events saved in this process; this bounds how long an
     # event saved by another replica of the service can wait when no wake-up reaches it.
@@ -42,20 +52,40 @@ class Settings(BaseSettings):
     # Work a service does on its own clock (the risk service's overdue check, say).
     job_interval_seconds: float = Field(default=60.0, gt=0)
 
+    # Secrets at rest: with a key, every stored event and snapshot is compressed and
+    # encrypted (AES-GCM, eventsourcing's cipher). `changeledger cipher-key` makes one.
+    cipher_key: SecretStr | None = None
+
     # HTTP
     host: str = "127.0.0.1"
     port: int | None = None
     max_body_bytes: int = Field(default=256 * 1024, ge=1024)
+    #: Browser origins allowed to call the APIs (CORS); none unless configured.
+    cors_origins: tuple[str, ...] = ()
 
     # Authentication: `local` signs and checks HS256 tokens with a development key kept
     # under data_dir; `jwt` checks tokens from an identity provider.
     auth_mode: Literal["local", "jwt"] = "local"
     jwt_secret: SecretStr | None = None
     jwt_public_key_file: Path | None = None
-    jwt_algorithms: tuple[str, ...] = ("HS256",)
+    #: A JSON Web Key Set (as an identity provider publishes it), keys chosen by `kid`.
+    jwt_jwks_file: Path | None = None
+    jwt_algorithms: tuple[str, ...] = ("HS256", "RS256", "ES256")
     jwt_issuer: str = "changeledger"
     jwt_audience: str = "changeledger"
     jwt_leeway_seconds: int = Field(default=30, ge=0, le=300)
+
+    @field_validator("cipher_key")
+    @classmethod
+    def _aes_key(cls, key: SecretStr | None) -> SecretStr | None:
+        if key is not None:
+            try:
+                size = len(base64.b64decode(key.get_secret_value(), validate=True))
+            except ValueError:
+                size = 0
+            if size not in (16, 24, 32):
+                raise ValueError("the cipher key is 16, 24 or 32 bytes, base64-encoded")
+        return key
 
     def port_of(self, service: str) -> int:
         return self.port or PORTS[service]

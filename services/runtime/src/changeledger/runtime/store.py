@@ -282,6 +282,12 @@ def store_env(service: str, settings: Settings) -> dict[str, str]:
         # mutated one in memory leaves nothing behind.
         "DEEPCOPY_FROM_AGGREGATE_CACHE": "y",
     }
+    if settings.cipher_key is not None:
+        env |= {
+            "CIPHER_TOPIC": "eventsourcing.cryptography:AESCipher",
+            "CIPHER_KEY": settings.cipher_key.get_secret_value(),
+            "COMPRESSOR_TOPIC": "eventsourcing.compressor:ZlibCompressor",
+        }
     if settings.store == "sqlite":
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         env |= {
