@@ -16,6 +16,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from changeledger.cli.audit import audit_app
 from changeledger.contracts import SERVICES
 from changeledger.runtime.settings import PORTS, Settings
 
@@ -26,6 +27,7 @@ contracts_app = typer.Typer(help="The published contracts: JSON Schemas and comp
 app.add_typer(kafka_app, name="kafka")
 app.add_typer(postgres_app, name="postgres")
 app.add_typer(contracts_app, name="contracts")
+app.add_typer(audit_app, name="audit")
 
 console = Console()
 ServiceName = Annotated[str, typer.Argument(help=f"One of: {', '.join(SERVICES)}")]

@@ -29,6 +29,7 @@ from fastapi.responses import JSONResponse
 from faststream.kafka import KafkaBroker
 
 from changeledger.contracts import dlq_of, topic_of
+from changeledger.runtime.audit import audit_key, seal_log, witness_file
 from changeledger.runtime.auth import Authenticator
 from changeledger.runtime.consumer import Consumer, Policies
 from changeledger.runtime.domain import Actor, Provenance, acting
@@ -128,7 +129,7 @@ class ServiceRuntime(Generic[AppT]):
             asyncio.create_task(self._supervise(self._connect_kafka, "kafka", restart=False)),
             *(
                 asyncio.create_task(self._supervise(partial(self._every, job), job.name))
-                for job in self.definition.jobs
+                for job in [*self.definition.jobs, self._sealing()]
             ),
         ]
 
@@ -197,6 +198,10 @@ class ServiceRuntime(Generic[AppT]):
         self.kafka_error = None
         self._connected.set()
         log.info("%s: connected to Kafka at %s", self.name, self.settings.kafka_bootstrap_servers)
+
+    def _sealing(self) -> Job[AppT]:
+        key, witness = audit_key(self.settings), witness_file(self.settings, self.name)
+        return Job("seal-audit-log", lambda app: seal_log(app, key, witness))
 
     async def _every(self, job: Job[AppT]) -> None:
         provenance = Provenance(

@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     # Secrets at rest: with a key, every stored event and snapshot is compressed and
     # encrypted (AES-GCM, eventsourcing's cipher). `changeledger cipher-key` makes one.
     cipher_key: SecretStr | None = None
+    #: Signs the audit log's checkpoints; give every replica of a service the same one
+    #: (default: a key generated beside the stores).
+    audit_key: SecretStr | None = None
 
     # HTTP
     host: str = "127.0.0.1"

@@ -22,12 +22,14 @@ from eventsourcing.application import AggregateNotFoundError, Application, Proce
 from eventsourcing.domain import DomainEventProtocol, MutableOrImmutableAggregate
 from eventsourcing.persistence import (
     JSONTranscoder,
+    Mapper,
     ProcessRecorder,
     Recording,
     Tracking,
     Transcoding,
 )
 
+from changeledger.runtime.chain import ChainHeads, ChainingMapper, split
 from changeledger.runtime.domain import Actor, Aggregate, NotFound, Provenance, VersionMismatch
 from changeledger.runtime.idempotency import keyed_command
 from changeledger.runtime.settings import Settings
@@ -54,6 +56,30 @@ class ServiceApplication(Application[UUID]):
         self.snapshotting_intervals = dict.fromkeys(self.snapshotted, interval)  # type: ignore[misc]
         self._saved_listeners: list[Callable[[], None]] = []
         self._listeners_lock = threading.Lock()
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        # Every event is chained to its aggregate's previous one (tamper evidence).
+        self.chain_heads = ChainHeads()
+        self.chain_heads.read = self._stored_chain
+        return ChainingMapper(super().construct_mapper(), self.chain_heads)
+
+    def _stored_chain(self, originator_id: UUID, version: int) -> str | None:
+        found = self.recorder.select_events(originator_id, gt=version - 1, lte=version, limit=1)
+        if not found:
+            return None
+        assert isinstance(self.mapper, ChainingMapper)
+        parts = split(self.mapper.plain(found[0]))
+        return parts[1] if parts else None
+
+    def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
+        self.chain_heads.begin()
+        try:
+            recordings = super()._record(processing_event)
+        except BaseException:
+            self.chain_heads.rollback()
+            raise
+        self.chain_heads.commit()
+        return recordings
 
     @property
     def process_recorder(self) -> ProcessRecorder:

@@ -1,0 +1,261 @@
+"""The audit trail's guarantees: signed checkpoints of the log, and their verification.
+
+Each event is chained to its aggregate's previous one (`chain.py`). On its own clock each
+service also seals its notification log: a rolling hash over every event's chain hash, in
+log order, recorded with an HMAC signature (a key the store does not hold) as an
+`AuditLog.Sealed` event, and keeps the latest checkpoint outside the store too (a witness
+file beside it), so that cutting off the end of the log, checkpoints and all, shows.
+`verify` streams the store and recomputes everything, so it finds a modified payload, a
+deleted, reordered or hand-inserted event, and a truncated tail.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import event
+from eventsourcing.persistence import IntegrityError, Notification
+from eventsourcing.utils import get_topic
+
+from changeledger.runtime.auth import key_file
+from changeledger.runtime.chain import GENESIS, ChainingMapper, link, split
+from changeledger.runtime.domain import Aggregate
+from changeledger.runtime.settings import Settings
+from changeledger.runtime.store import ServiceApplication
+
+AUDIT_LOG_ID = uuid5(NAMESPACE_URL, "urn:changeledger:audit-log")
+_BATCH = 5000
+
+
+class AuditLog(Aggregate):
+    """The service's signed checkpoints of its own log."""
+
+    class Started(Aggregate.Created):
+        pass
+
+    @staticmethod
+    def create_id() -> UUID:
+        return AUDIT_LOG_ID
+
+    @event(Started)
+    def __init__(self) -> None:
+        self.position = 0
+        self.log_hash = GENESIS
+
+    class Sealed(Aggregate.Event):
+        position: int
+        log_hash: str
+        signature: str
+
+    @event(Sealed)
+    def sealed(self, position: int, log_hash: str, signature: str) -> None:
+        self.position, self.log_hash = position, log_hash
+
+
+SEALED_TOPIC = get_topic(AuditLog.Sealed)
+
+
+def signature(key: bytes, service: str, position: int, log_hash: str) -> str:
+    return hmac.new(key, f"{service}\n{position}\n{log_hash}".encode(), hashlib.sha256).hexdigest()
+
+
+def roll(log_hash: str, notification_id: int, chain: str) -> str:
+    return hashlib.sha256(f"{log_hash}\n{notification_id}\n{chain}".encode()).hexdigest()
+
+
+def notifications_after(app: ServiceApplication, position: int) -> Iterator[Notification]:
+    recorder = app.process_recorder
+    while batch := recorder.select_notifications(position, _BATCH, inclusive_of_start=False):
+        yield from batch
+        position = batch[-1].id
+
+
+def _chain_of(mapper: ChainingMapper, notification: Notification) -> str:
+    parts = split(mapper.plain(notification))
+    return parts[1] if parts else hashlib.sha256(notification.state).hexdigest()
+
+
+def audit_key(settings: Settings) -> bytes:
+    """The key that signs checkpoints: configured (the same for every replica of a
+    service), or a local one kept beside the stores."""
+    if settings.audit_key is not None:
+        return settings.audit_key.get_secret_value().encode()
+    return key_file(settings.data_dir, "audit-signing.key")
+
+
+def witness_file(settings: Settings, service: str) -> Path:
+    return settings.data_dir / "audit" / f"{service}.checkpoint.json"
+
+
+def seal_log(app: ServiceApplication, key: bytes, witness: Path | None = None) -> int | None:
+    """Record a signed checkpoint of the log up to its head, if anything but checkpoints
+    was recorded since the last one. Returns the position sealed (None when there was
+    nothing new, or another replica sealed at the same moment)."""
+    try:
+        return _seal(app, key, witness)
+    except IntegrityError:
+        return None
+
+
+def _seal(app: ServiceApplication, key: bytes, witness: Path | None) -> int | None:
+    log = app.get(AUDIT_LOG_ID, AuditLog) if app.contains(AUDIT_LOG_ID) else AuditLog()
+    assert isinstance(app.mapper, ChainingMapper)
+    log_hash, position, news = log.log_hash, log.position, False
+    for notification in notifications_after(app, log.position):
+        log_hash = roll(log_hash, notification.id, _chain_of(app.mapper, notification))
+        position = notification.id
+        news = news or notification.topic != SEALED_TOPIC
+    if not news:
+        return None
+    signed = signature(key, app.name, position, log_hash)
+    log.sealed(position, log_hash, signed)
+    app.save(log)
+    if witness is not None:
+        witness.parent.mkdir(parents=True, exist_ok=True)
+        scratch = witness.with_suffix(".tmp")
+        checkpoint = {"position": position, "log_hash": log_hash, "signature": signed}
+        scratch.write_text(json.dumps(checkpoint))
+        scratch.replace(witness)
+    return position
+
+
+class Tampered(Exception):
+    """The first broken link found."""
+
+
+@dataclass
+class Verification:
+    service: str
+    events: int = 0
+    aggregates: int = 0
+    checkpoints: int = 0
+    sealed_position: int = 0
+    unsealed: int = 0
+    seconds: float = 0.0
+    broken: str | None = None
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def rate(self) -> float:
+        return self.events / self.seconds if self.seconds else 0.0
+
+    @property
+    def intact(self) -> bool:
+        return self.broken is None
+
+
+def verify(
+    app: ServiceApplication,
+    key: bytes,
+    witness: Path | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> Verification:
+    """Stream the whole log, checking every event's chain and every signed checkpoint,
+    and the log's length against the witness of its latest checkpoint."""
+    assert isinstance(app.mapper, ChainingMapper)
+    report = Verification(app.name)
+    started = time.perf_counter()
+    try:
+        _verify(app, app.mapper, key, report, progress)
+        if witness is not None and witness.exists():
+            _check_witness(app.name, key, json.loads(witness.read_text()), report)
+    except Tampered as broken:
+        report.broken = str(broken)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _verify(
+    app: ServiceApplication,
+    mapper: ChainingMapper,
+    key: bytes,
+    report: Verification,
+    progress: Callable[[int], None] | None,
+) -> None:
+    heads: dict[UUID, tuple[int, str]] = {}
+    log_hash = GENESIS
+    since_seal: dict[int, str] = {}
+    last_id = 0
+    for n in notifications_after(app, 0):
+        assert isinstance(n.originator_id, UUID)
+        where = f"event {n.originator_id} v{n.originator_version} (log position {n.id})"
+        try:
+            parts = split(mapper.plain(n))
+        except Exception as error:  # a cipher or compressor refusing altered bytes
+            raise Tampered(f"{where} cannot be read: {error}") from None
+        if parts is None:
+            raise Tampered(f"{where} carries no chain: it was inserted or rewritten by hand")
+        body, chain = parts
+        previous_version, previous = heads.get(n.originator_id, (0, GENESIS))
+        if n.originator_version != previous_version + 1:
+            raise Tampered(
+                f"{where} follows v{previous_version} of its aggregate: events were "
+                "deleted or reordered"
+            )
+        if link(previous, n.topic, n.originator_id, n.originator_version, body) != chain:
+            raise Tampered(f"{where} does not match its hash: its content was altered")
+        heads[n.originator_id] = (n.originator_version, chain)
+        log_hash = roll(log_hash, n.id, chain)
+        since_seal[n.id] = log_hash
+        last_id = n.id
+        report.events += 1
+        if n.topic == SEALED_TOPIC:
+            _check_seal(app.name, key, json.loads(body), since_seal, where, report)
+        if progress is not None and report.events % 10_000 == 0:
+            progress(report.events)
+    report.aggregates = len(heads)
+    if report.sealed_position > last_id:
+        raise Tampered(
+            f"the log ends at position {last_id}, but was sealed up to "
+            f"{report.sealed_position}: its tail was truncated"
+        )
+    report.unsealed = sum(1 for position in since_seal if position > report.sealed_position)
+
+
+def _signed(service: str, key: bytes, checkpoint: dict[str, object], what: str) -> tuple[int, str]:
+    """The position and log hash of a checkpoint signed with this service's key."""
+    position, sealed_hash = checkpoint["position"], checkpoint["log_hash"]
+    if not isinstance(position, int) or not isinstance(sealed_hash, str):
+        raise Tampered(f"{what} is not a checkpoint")
+    expected = signature(key, service, position, sealed_hash)
+    if not hmac.compare_digest(expected, str(checkpoint["signature"])):
+        raise Tampered(f"{what} is not signed with this service's key")
+    return position, sealed_hash
+
+
+def _check_witness(
+    service: str, key: bytes, checkpoint: dict[str, object], report: Verification
+) -> None:
+    position, _ = _signed(service, key, checkpoint, "the witness checkpoint")
+    if position > report.sealed_position:
+        raise Tampered(
+            f"the log was sealed up to position {position}, but its last checkpoint now "
+            f"seals {report.sealed_position}: its tail was cut off"
+        )
+
+
+def _check_seal(
+    service: str,
+    key: bytes,
+    state: dict[str, object],
+    since_seal: dict[int, str],
+    where: str,
+    report: Verification,
+) -> None:
+    position, sealed_hash = _signed(service, key, state, f"the checkpoint at {where}")
+    if since_seal.get(position) != sealed_hash:
+        raise Tampered(
+            f"the log up to position {position} differs from what the checkpoint at "
+            f"{where} sealed: events were inserted, deleted or altered before it"
+        )
+    report.checkpoints += 1
+    report.sealed_position = position
+    for old in [p for p in since_seal if p <= position]:
+        del since_seal[old]

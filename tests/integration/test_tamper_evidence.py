@@ -1,0 +1,102 @@
+"""Each kind of tampering, done directly on a service's tables (SQLite and PostgreSQL),
+is found by `verify`, which names the first broken link; an untouched store verifies
+clean."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from uuid import UUID, uuid4
+
+import pytest
+
+from changeledger.planning.application import PlanningApplication
+from changeledger.planning.domain import Priority
+from changeledger.runtime.audit import seal_log, verify
+from changeledger.runtime.domain import acting
+from changeledger.runtime.settings import Settings
+from tests.support.actors import Q1, RELEASE_MANAGER
+from tests.support.stores import opened
+from tests.support.tamper import RawStore
+
+KEY = b"the auditors' checkpoint key, kept off the database host"
+
+
+class Scene:
+    """A planning store with three releases of three events each, sealed, and more
+    events after the seal."""
+
+    def __init__(self, settings: Settings, witness: Path) -> None:
+        self.settings = settings
+        self.witness = witness
+        self.raw = RawStore(settings, "planning")
+        with opened(PlanningApplication, "planning", settings) as app, acting(RELEASE_MANAGER):
+            self.releases: list[UUID] = []
+            for name in ("Spring", "Summer", "Autumn"):
+                release = app.plan_release(name, "rita", Priority.HIGH, Q1)
+                app.put_release_on_hold(release.id, "waiting for funds")
+                app.resume_release(release.id)
+                self.releases.append(release.id)
+            self.sealed_at = seal_log(app, KEY, witness)
+            app.put_release_on_hold(self.releases[0], "again")
+
+    def verify(self) -> Any:
+        with opened(PlanningApplication, "planning", self.settings) as app:
+            return verify(app, KEY, self.witness)
+
+
+@pytest.fixture
+def scene(store_settings: Settings, tmp_path: Path) -> Scene:
+    return Scene(store_settings, tmp_path / "witness.json")
+
+
+def test_an_untouched_store_verifies_clean(scene: Scene) -> None:
+    report = scene.verify()
+    assert report.broken is None
+    # 3 releases x 3 events, the audit log started and sealed, one event after the seal
+    assert (report.events, report.aggregates, report.checkpoints) == (12, 4, 1)
+    assert report.unsealed == 3  # the audit log's own two events, and the one after
+
+
+def test_a_modified_payload(scene: Scene) -> None:
+    scene.raw.alter(scene.releases[1], 1, b"Summer", b"Winter")
+    assert "content was altered" in scene.verify().broken
+
+
+def test_a_deleted_event(scene: Scene) -> None:
+    scene.raw.delete(scene.releases[1], 2)
+    assert "deleted or reordered" in scene.verify().broken
+
+
+def test_events_reordered(scene: Scene) -> None:
+    scene.raw.swap(scene.releases[2], 2, 3)
+    assert "content was altered" in scene.verify().broken
+
+
+def test_an_event_inserted_by_hand(scene: Scene) -> None:
+    scene.raw.insert(uuid4(), scene.raw.topic(scene.releases[0], 1), b'{"name":"Ghost"}')
+    assert "carries no chain" in scene.verify().broken
+
+
+def test_an_aggregates_last_event_deleted_is_caught_by_the_checkpoint(scene: Scene) -> None:
+    # Its own chain cannot show a missing last link; the sealed log can.
+    scene.raw.delete(scene.releases[2], 3)
+    assert "before it" in scene.verify().broken
+
+
+def test_a_forged_aggregate_after_the_checkpoint_is_unsealed_until_the_next(
+    scene: Scene,
+) -> None:
+    scene.raw.forge(like=scene.releases[0], new_id=uuid4())
+    report = scene.verify()
+    assert report.broken is None  # a well-forged tail looks like new events ...
+    assert report.unsealed == 4  # ... but is not covered by any checkpoint yet
+    with opened(PlanningApplication, "planning", scene.settings) as app, acting(RELEASE_MANAGER):
+        seal_log(app, b"a forger's own key", None)  # and cannot be sealed without the key
+    assert "not signed" in scene.verify().broken
+
+
+def test_a_truncated_tail(scene: Scene) -> None:
+    assert scene.sealed_at is not None
+    scene.raw.truncate_after(scene.sealed_at - 1)  # the sealed events and the checkpoint
+    assert "cut off" in scene.verify().broken
