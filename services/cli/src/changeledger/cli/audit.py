@@ -3,8 +3,14 @@ from Kafka), the same way on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import csv
 import importlib
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated
+from uuid import UUID
 
 import typer
 from rich.console import Console
@@ -13,6 +19,18 @@ from rich.table import Table
 
 from changeledger.contracts import SERVICES
 from changeledger.runtime.audit import Verification, audit_key, verify, witness_file
+from changeledger.runtime.history import (
+    EXPORT_FIELDS,
+    Entry,
+    changed_between,
+    export_record,
+    flatten,
+    history,
+    holds,
+    state_at,
+    stored_events,
+    trace,
+)
 from changeledger.runtime.settings import Settings
 from changeledger.runtime.store import ServiceApplication, open_store
 
@@ -87,3 +105,162 @@ def verify_command(
         console.print(f"[red]{r.service}: {r.broken}[/red]")
     if broken:
         raise typer.Exit(1)
+
+
+def _find(aggregate_id: UUID, settings: Settings) -> tuple[str, ServiceApplication]:
+    """The service whose store holds the aggregate (opened; the caller closes it)."""
+    for name in SERVICES:
+        app = open_service(name, settings)
+        if holds(app, aggregate_id):
+            return name, app
+        app.close()
+    console.print(f"[red]no service's store holds {aggregate_id}[/red]")
+    raise typer.Exit(2)
+
+
+def _moment(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not an ISO 8601 time") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _show_entries(title: str, entries: list[Entry], as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps([e.as_json() for e in entries], indent=2))
+        return
+    table = Table(title=title, show_lines=True)
+    for column in ("when", "service", "event", "who", "why", "what changed"):
+        table.add_column(column)
+    for e in entries:
+        table.add_row(
+            e.at.isoformat(timespec="seconds"),
+            e.service,
+            f"{e.event} (v{e.version})",
+            f"{e.actor}\n[dim]{', '.join(e.roles)}[/dim]",
+            f"{e.command}\n[dim]correlation {e.correlation_id}\ncausation {e.causation_id}[/dim]",
+            "\n".join(f"{f}: {_short(b)} -> {_short(a)}" for f, b, a in e.changes),
+        )
+    console.print(table)
+
+
+def _short(value: object) -> str:
+    text = json.dumps(value, default=str)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+AsJson = Annotated[bool, typer.Option("--json", help="JSON instead of a table")]
+
+
+@audit_app.command("history")
+def history_command(aggregate_id: UUID, as_json: AsJson = False) -> None:
+    """Every event of an aggregate: when, who, why, and what it changed."""
+    name, app = _find(aggregate_id, Settings())
+    try:
+        _show_entries(f"{name} {aggregate_id}", history(app, aggregate_id), as_json)
+    finally:
+        app.close()
+
+
+@audit_app.command("at")
+def at_command(
+    aggregate_id: UUID,
+    as_of: Annotated[str, typer.Option("--as-of", help="ISO 8601 time")],
+    as_json: AsJson = False,
+) -> None:
+    """An aggregate's state as it was at a time."""
+    moment = _moment(as_of)
+    name, app = _find(aggregate_id, Settings())
+    try:
+        state = state_at(app, aggregate_id, moment)
+    finally:
+        app.close()
+    if as_json:
+        typer.echo(json.dumps(state, indent=2))
+        return
+    table = Table(title=f"{name} {aggregate_id} at {moment.isoformat()}")
+    table.add_column("field")
+    table.add_column("value")
+    for field_name, value in flatten(state).items():
+        table.add_row(field_name, _short(value))
+    console.print(table if state else "[yellow]it did not exist yet[/yellow]")
+
+
+@audit_app.command("diff")
+def diff_command(
+    aggregate_id: UUID,
+    since: Annotated[str, typer.Option("--from", help="ISO 8601 time")],
+    until: Annotated[str, typer.Option("--to", help="ISO 8601 time")],
+    as_json: AsJson = False,
+) -> None:
+    """What changed in an aggregate between two times, and the events that changed it."""
+    start, end = _moment(since), _moment(until)
+    if end < start:
+        raise typer.BadParameter("--to is before --from")
+    name, app = _find(aggregate_id, Settings())
+    try:
+        changed, events = changed_between(app, aggregate_id, start, end)
+    finally:
+        app.close()
+    if as_json:
+        body = {
+            "changes": [{"field": f, "before": b, "after": a} for f, b, a in changed],
+            "events": [e.as_json() for e in events],
+        }
+        typer.echo(json.dumps(body, indent=2))
+        return
+    table = Table(title=f"{name} {aggregate_id}: {start.isoformat()} -> {end.isoformat()}")
+    for column in ("field", "before", "after"):
+        table.add_column(column)
+    for f, b, a in changed:
+        table.add_row(f, _short(b), _short(a))
+    console.print(table)
+    _show_entries("by these events", events, False)
+
+
+@audit_app.command("trace")
+def trace_command(correlation_id: str, as_json: AsJson = False) -> None:
+    """One business action followed across all four services, in time order."""
+    settings = Settings()
+    entries: list[Entry] = []
+    for name in SERVICES:
+        app = open_service(name, settings)
+        try:
+            entries += trace(app, correlation_id)
+        finally:
+            app.close()
+    entries.sort(key=lambda e: e.at)
+    _show_entries(f"correlation {correlation_id}", entries, as_json)
+
+
+@audit_app.command("export")
+def export_command(
+    service: Annotated[str, typer.Option(help="The service whose store to export")],
+    since: Annotated[str | None, typer.Option("--from", help="ISO 8601 time")] = None,
+    until: Annotated[str | None, typer.Option("--to", help="ISO 8601 time")] = None,
+    format: Annotated[str, typer.Option(help="jsonl or csv")] = "jsonl",
+    output: Annotated[Path | None, typer.Option(help="File to write (default: stdout)")] = None,
+) -> None:
+    """Every stored event in a time range, with the envelope fields (streamed)."""
+    if format not in ("jsonl", "csv"):
+        raise typer.BadParameter("--format is jsonl or csv")
+    start = _moment(since) if since else None
+    end = _moment(until) if until else None
+    (name,) = services_of(service)
+    app = open_service(name, Settings())
+    sink = output.open("w", newline="") if output else sys.stdout
+    try:
+        writer = csv.DictWriter(sink, EXPORT_FIELDS) if format == "csv" else None
+        if writer is not None:
+            writer.writeheader()
+        for position, event in stored_events(app, start, end):
+            record = export_record(name, position, event)
+            if writer is not None:
+                writer.writerow(record)
+            else:
+                sink.write(json.dumps(record) + "\n")
+    finally:
+        app.close()
+        if output:
+            sink.close()

@@ -30,6 +30,7 @@ from faststream.kafka import KafkaBroker
 
 from changeledger.contracts import dlq_of, topic_of
 from changeledger.runtime.audit import audit_key, seal_log, witness_file
+from changeledger.runtime.audit_api import router as audit_router
 from changeledger.runtime.auth import Authenticator
 from changeledger.runtime.consumer import Consumer, Policies
 from changeledger.runtime.domain import Actor, Provenance, acting
@@ -323,6 +324,7 @@ def create_service(
         api.include_router(router, dependencies=[Depends(authenticated)])
     for router in definition.public_routers:
         api.include_router(router)
+    api.include_router(audit_router, dependencies=[Depends(authenticated)])
     document_roles(api)
     return api
 
