@@ -13,6 +13,7 @@ from changeledger.runtime.domain import acting
 from changeledger.runtime.settings import Settings
 from tests.support.actors import Q1, RELEASE_MANAGER
 from tests.support.services import eventually_async, running
+from tests.support.stores import cli_env
 from tests.support.tamper import RawStore
 
 
@@ -27,13 +28,7 @@ async def test_a_running_service_seals_its_log_and_verify_checks_it(settings: Se
 
         await eventually_async(sealed, what="the service sealed its log")
 
-    env = {
-        "CHANGELEDGER_DATA_DIR": str(quick.data_dir),
-        "CHANGELEDGER_STORE": quick.store,
-        "CHANGELEDGER_POSTGRES_PORT": str(quick.postgres_port),
-        "CHANGELEDGER_POSTGRES_HOST": quick.postgres_host,
-        "CHANGELEDGER_POSTGRES_SCHEMA_PREFIX": quick.postgres_schema_prefix,
-    }
+    env = cli_env(quick)
     intact = CliRunner().invoke(cli, ["audit", "verify", "--service", "planning"], env=env)
     assert intact.exit_code == 0, intact.output
     assert "intact" in intact.output

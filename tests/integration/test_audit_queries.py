@@ -25,7 +25,7 @@ from changeledger.runtime.domain import Actor, Provenance, acting
 from changeledger.runtime.settings import Settings
 from tests.support.actors import Q1
 from tests.support.events import tell
-from tests.support.stores import opened
+from tests.support.stores import cli_env, opened
 
 RITA = Actor("rita", ("release-manager",))
 ADA = Actor("ada", ("cmdb-admin",))
@@ -93,15 +93,7 @@ def story(store_settings: Settings) -> Story:
 
 
 def audit(settings: Settings, *args: str) -> Any:
-    env = {
-        "CHANGELEDGER_DATA_DIR": str(settings.data_dir),
-        "CHANGELEDGER_STORE": settings.store,
-        "CHANGELEDGER_POSTGRES_HOST": settings.postgres_host,
-        "CHANGELEDGER_POSTGRES_PORT": str(settings.postgres_port),
-        "CHANGELEDGER_POSTGRES_SCHEMA_PREFIX": settings.postgres_schema_prefix,
-        "COLUMNS": "240",  # tables wide enough not to wrap what is asserted
-    }
-    result = CliRunner().invoke(cli, ["audit", *args], env=env)
+    result = CliRunner().invoke(cli, ["audit", *args], env=cli_env(settings))
     assert result.exit_code == 0, result.output
     return result.output
 

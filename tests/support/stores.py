@@ -42,3 +42,16 @@ def event_counts(app: ServiceApplication) -> Counter[str]:
 
 def events_of(app: ServiceApplication, name: str) -> list[Any]:
     return [app.mapper.to_domain_event(n) for n in notifications(app) if type_name(n) == name]
+
+
+def cli_env(settings: Settings, **extra: str) -> dict[str, str]:
+    """The environment under which `changeledger ...` opens the same stores."""
+    return {
+        "CHANGELEDGER_DATA_DIR": str(settings.data_dir),
+        "CHANGELEDGER_STORE": settings.store,
+        "CHANGELEDGER_POSTGRES_HOST": settings.postgres_host,
+        "CHANGELEDGER_POSTGRES_PORT": str(settings.postgres_port),
+        "CHANGELEDGER_POSTGRES_SCHEMA_PREFIX": settings.postgres_schema_prefix,
+        "CHANGELEDGER_SNAPSHOT_INTERVAL": str(settings.snapshot_interval),
+        "COLUMNS": "240",  # tables wide enough not to wrap what tests look for
+    } | extra

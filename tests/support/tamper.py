@@ -40,9 +40,12 @@ class RawStore:
     def _sql(self, sql: str) -> str:
         sql = sql.replace("{position}", "notification_id" if self.postgres else "rowid")
         # eventsourcing names PostgreSQL tables after the application.
-        sql = sql.replace(
-            "stored_events", f"{self.service}_events" if self.postgres else "stored_events"
+        events, snapshots = (
+            (f"{self.service}_events", f"{self.service}_snapshots")
+            if self.postgres
+            else ("stored_events", "stored_snapshots")
         )
+        sql = sql.replace("stored_snapshots", snapshots).replace("stored_events", events)
         return sql.replace("?", "%s") if self.postgres else sql
 
     def _id(self, originator_id: UUID) -> Any:
@@ -118,9 +121,53 @@ class RawStore:
         topic = self.topic(like, 1)
         self.insert(new_id, topic, seal(body, link(GENESIS, topic, new_id, 1, body)))
 
+    def corrupt_snapshots(self, originator_id: UUID, old: bytes, new: bytes) -> int:
+        """Rewrite `old` as `new` in the aggregate's snapshots; returns how many."""
+        with self._cursor() as cursor:
+            cursor.execute(
+                self._sql(
+                    "SELECT originator_version, state FROM stored_snapshots WHERE originator_id = ?"
+                ),
+                (self._id(originator_id),),
+            )
+            found = cursor.fetchall()
+            for version, state in found:
+                cursor.execute(
+                    self._sql(
+                        "UPDATE stored_snapshots SET state = ? "
+                        "WHERE originator_id = ? AND originator_version = ?"
+                    ),
+                    (bytes(state).replace(old, new), self._id(originator_id), version),
+                )
+            return len(found)
+
     def truncate_after(self, position: int) -> None:
         with self._cursor() as cursor:
             cursor.execute(self._sql("DELETE FROM stored_events WHERE {position} > ?"), (position,))
+
+    def checksum(self) -> str:
+        """A hash of every row of the events and snapshots tables."""
+        import hashlib
+
+        digest = hashlib.sha256()
+        with self._cursor() as cursor:
+            for table in ("stored_events", "stored_snapshots"):
+                cursor.execute(
+                    self._sql(
+                        f"SELECT originator_id, originator_version, topic, state FROM {table} "
+                        "ORDER BY originator_id, originator_version"
+                    )
+                )
+                for row in cursor.fetchall():
+                    digest.update(
+                        repr(
+                            [
+                                str(c) if not isinstance(c, bytes | memoryview) else bytes(c)
+                                for c in row
+                            ]
+                        ).encode()
+                    )
+        return digest.hexdigest()
 
     def head(self) -> int:
         with self._cursor() as cursor:

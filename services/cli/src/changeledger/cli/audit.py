@@ -7,6 +7,8 @@ import csv
 import importlib
 import json
 import sys
+import tempfile
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -31,8 +33,10 @@ from changeledger.runtime.history import (
     stored_events,
     trace,
 )
+from changeledger.runtime.rebuild import Rebuilt, rebuild
 from changeledger.runtime.settings import Settings
 from changeledger.runtime.store import ServiceApplication, open_store
+from changeledger.runtime.whatif import apply, fork
 
 audit_app = typer.Typer(help="The audit trail: verify it, and read it.", no_args_is_help=True)
 console = Console()
@@ -264,3 +268,125 @@ def export_command(
         app.close()
         if output:
             sink.close()
+
+
+@audit_app.command("rebuild")
+def rebuild_command(
+    service: Annotated[str | None, typer.Option(help="One service (default: all four)")] = None,
+) -> None:
+    """Replay a service's store into fresh aggregates and read models, and compare them
+    with its snapshots; exit 1 listing every difference."""
+    settings = Settings()
+    reports: list[Rebuilt] = []
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console
+    ) as progress:
+        for name in services_of(service):
+            task = progress.add_task(f"{name}: replaying", total=None)
+            started = time.perf_counter()
+            app = open_service(name, settings)
+
+            def advance(
+                events: int, task: TaskID = task, name: str = name, started: float = started
+            ) -> None:
+                rate = events / max(time.perf_counter() - started, 1e-9)
+                progress.update(task, description=f"{name}: {events:,} events, {rate:,.0f}/s")
+
+            try:
+                report = rebuild(app, advance)
+            finally:
+                app.close()
+            progress.update(
+                task,
+                description=f"{name}: {report.events:,} events, {report.rate:,.0f}/s",
+                total=1,
+                completed=1,
+            )
+            reports.append(report)
+    table = Table(title="Rebuilt from the events")
+    for column in ("service", "events", "aggregates", "snapshots", "read models", "events/s"):
+        table.add_column(column, justify="left" if column == "service" else "right")
+    table.add_column("result")
+    for r in reports:
+        table.add_row(
+            r.service,
+            f"{r.events:,}",
+            f"{r.aggregates:,}",
+            f"{r.snapshots_checked:,}",
+            ", ".join(f"{k} ({v:,})" for k, v in r.views.items()),
+            f"{r.rate:,.0f}",
+            "[green]consistent[/green]" if not r.differences else "[red]DIFFERS[/red]",
+        )
+    console.print(table)
+    differing = [d for r in reports for d in r.differences]
+    for difference in differing:
+        console.print(f"[red]{difference}[/red]")
+    if differing:
+        raise typer.Exit(1)
+
+
+@audit_app.command("what-if")
+def what_if_command(
+    service: Annotated[str, typer.Option(help="The service whose store to fork")],
+    until: Annotated[str, typer.Option(help="Fork the store as it was at this time")],
+    then: Annotated[Path, typer.Option(help="A JSONL file of commands to apply")],
+    as_json: AsJson = False,
+) -> None:
+    """Fork a service's store at a time into a scratch store, apply hypothetical
+    commands, and show what they would change and which would be refused. The real
+    store is only read."""
+    moment = _moment(until)
+    if not then.is_file():
+        raise typer.BadParameter(f"{then} is not a file")
+    (name,) = services_of(service)
+    settings = Settings()
+    with tempfile.TemporaryDirectory(prefix="changeledger-what-if-") as scratch:
+        app = open_service(name, settings)
+        try:
+            copy = fork(
+                app,
+                moment,
+                settings.model_copy(update={"store": "sqlite", "data_dir": Path(scratch)}),
+            )
+        finally:
+            app.close()
+        try:
+            outcomes = apply(copy, then.read_text().splitlines())
+        finally:
+            copy.close()
+    if as_json:
+        typer.echo(
+            json.dumps(
+                [
+                    {
+                        "line": o.line,
+                        "command": o.command,
+                        "status": o.status,
+                        "conflict": o.conflict,
+                        "rule": o.rule,
+                        "detail": o.detail,
+                        "changed": [e.as_json() for e in o.changed],
+                    }
+                    for o in outcomes
+                ],
+                indent=2,
+            )
+        )
+        return
+    table = Table(title=f"What if, in {name} as it was at {moment.isoformat()}", show_lines=True)
+    for column in ("line", "command", "result", "what changed, or why not"):
+        table.add_column(column)
+    colours = {"applied": "green", "refused": "red", "invalid": "yellow"}
+    for o in outcomes:
+        result = f"[{colours[o.status]}]{o.status}{' (conflict)' if o.conflict else ''}[/]"
+        detail = (
+            "\n".join(
+                f"{e.event} {e.aggregate_id}: {f}: {_short(b)} -> {_short(a)}"
+                for e in o.changed
+                for f, b, a in e.changes
+            )
+            if o.status == "applied"
+            else f"{o.rule + ': ' if o.rule else ''}{o.detail}"
+        )
+        table.add_row(str(o.line), o.command, result, detail)
+    console.print(table)
