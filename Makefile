@@ -39,6 +39,7 @@ format: setup ## apply ruff's fixes and formatting
 bench: infra ## run the benchmarks; each prints a table and writes bench/results/<name>.json
 	@$(UV) run python -m bench.propagation
 	@$(UV) run python -m bench.impact
+	@$(UV) run python -m bench.replay
 
 clean: ## remove local state (stores, Kafka data, logs) under ./var
 	rm -rf var

@@ -18,11 +18,15 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import event
 from eventsourcing.persistence import IntegrityError, Notification
+from eventsourcing.postgres import PostgresAggregateRecorder
+from eventsourcing.sqlite import SQLiteAggregateRecorder
 from eventsourcing.utils import get_topic
+from psycopg.sql import SQL, Identifier
 
 from changeledger.runtime.auth import key_file
 from changeledger.runtime.chain import GENESIS, ChainingMapper, link, split
@@ -172,6 +176,54 @@ def verify(
     return report
 
 
+#: One stored event as verification reads it: log position, aggregate id (as text),
+#: version, topic and stored state.
+RawEvent = tuple[int, str, int, str, bytes]
+
+
+def raw_log(app: ServiceApplication) -> Iterator[RawEvent]:
+    """The stored log in order, as plain rows: reading it through the recorder's own
+    notifications costs more than verifying it (UUIDs and objects for every row)."""
+    recorder: Any = app.recorder
+    if isinstance(recorder, SQLiteAggregateRecorder):
+        statement: Any = (
+            "SELECT rowid, originator_id, originator_version, topic, state "
+            f"FROM {recorder.events_table_name} WHERE rowid > ? ORDER BY rowid LIMIT ?"
+        )
+
+        def text(key: Any) -> str:  # SQLite keeps UUIDs as their hex digits
+            return f"{key[:8]}-{key[8:12]}-{key[12:16]}-{key[16:20]}-{key[20:]}"
+
+    elif isinstance(recorder, PostgresAggregateRecorder):
+        statement = SQL(
+            "SELECT notification_id, originator_id::text, originator_version, topic, state "
+            "FROM {schema}.{table} WHERE notification_id > %s "
+            "ORDER BY notification_id LIMIT %s"
+        ).format(
+            schema=Identifier(recorder.datastore.schema),
+            table=Identifier(recorder.events_table_name),
+        )
+
+        def text(key: Any) -> str:
+            return str(key)
+
+    else:  # any other recorder: through its notifications
+        for n in notifications_after(app, 0):
+            yield n.id, str(n.originator_id), n.originator_version, n.topic, n.state
+        return
+    position = 0
+    while True:
+        with recorder.datastore.transaction(commit=False) as cursor:
+            cursor.execute(statement, (position, _BATCH))
+            rows = cursor.fetchall()
+        for row in rows:
+            values = tuple(row.values()) if isinstance(row, dict) else tuple(row)
+            yield values[0], text(values[1]), values[2], values[3], bytes(values[4])
+        if len(rows) < _BATCH:
+            return
+        position = rows[-1][0] if not isinstance(rows[-1], dict) else next(iter(rows[-1].values()))
+
+
 def _verify(
     app: ServiceApplication,
     mapper: ChainingMapper,
@@ -179,35 +231,38 @@ def _verify(
     report: Verification,
     progress: Callable[[int], None] | None,
 ) -> None:
-    heads: dict[UUID, tuple[int, str]] = {}
+    heads: dict[str, tuple[int, str]] = {}
     log_hash = GENESIS
     since_seal: dict[int, str] = {}
     last_id = 0
-    for n in notifications_after(app, 0):
-        assert isinstance(n.originator_id, UUID)
-        where = f"event {n.originator_id} v{n.originator_version} (log position {n.id})"
+    plain = mapper.plain_state if (mapper.cipher or mapper.compressor) else None
+    for position, originator_id, version, topic, state in raw_log(app):
+
+        def where() -> str:
+            return f"event {originator_id} v{version} (log position {position})"  # noqa: B023
+
         try:
-            parts = split(mapper.plain(n))
+            parts = split(plain(state) if plain else state)
         except Exception as error:  # a cipher or compressor refusing altered bytes
-            raise Tampered(f"{where} cannot be read: {error}") from None
+            raise Tampered(f"{where()} cannot be read: {error}") from None
         if parts is None:
-            raise Tampered(f"{where} carries no chain: it was inserted or rewritten by hand")
+            raise Tampered(f"{where()} carries no chain: it was inserted or rewritten by hand")
         body, chain = parts
-        previous_version, previous = heads.get(n.originator_id, (0, GENESIS))
-        if n.originator_version != previous_version + 1:
+        previous_version, previous = heads.get(originator_id, (0, GENESIS))
+        if version != previous_version + 1:
             raise Tampered(
-                f"{where} follows v{previous_version} of its aggregate: events were "
+                f"{where()} follows v{previous_version} of its aggregate: events were "
                 "deleted or reordered"
             )
-        if link(previous, n.topic, n.originator_id, n.originator_version, body) != chain:
-            raise Tampered(f"{where} does not match its hash: its content was altered")
-        heads[n.originator_id] = (n.originator_version, chain)
-        log_hash = roll(log_hash, n.id, chain)
-        since_seal[n.id] = log_hash
-        last_id = n.id
+        if link(previous, topic, originator_id, version, body) != chain:
+            raise Tampered(f"{where()} does not match its hash: its content was altered")
+        heads[originator_id] = (version, chain)
+        log_hash = roll(log_hash, position, chain)
+        since_seal[position] = log_hash
+        last_id = position
         report.events += 1
-        if n.topic == SEALED_TOPIC:
-            _check_seal(app.name, key, json.loads(body), since_seal, where, report)
+        if topic == SEALED_TOPIC:
+            _check_seal(app.name, key, json.loads(body), since_seal, where(), report)
         if progress is not None and report.events % 10_000 == 0:
             progress(report.events)
     report.aggregates = len(heads)

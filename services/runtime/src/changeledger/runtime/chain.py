@@ -26,14 +26,16 @@ from eventsourcing.persistence import Mapper, StoredEvent
 from eventsourcing.utils import get_topic
 
 GENESIS = "0" * 64
-_SUFFIX = re.compile(rb'"_chain":"([0-9a-f]{64})"\}\Z')
+_MEMBER = b'"_chain":"'
+_TAIL = len(_MEMBER) + 64 + 2  # "_chain":"<64 hex digits>"}
+_HEX = re.compile(rb"[0-9a-f]{64}")
 
 
-def link(previous: str, topic: str, originator_id: UUID, version: int, body: bytes) -> str:
-    digest = hashlib.sha256(previous.encode())
-    digest.update(f"\n{topic}\n{originator_id}\n{version}\n".encode())
-    digest.update(body)
-    return digest.hexdigest()
+def link(
+    previous: str, topic: str, originator_id: UUID | str, version: int, body: bytes
+) -> str:
+    head = f"{previous}\n{topic}\n{originator_id}\n{version}\n".encode()
+    return hashlib.sha256(head + body).hexdigest()
 
 
 def seal(body: bytes, chain: str) -> bytes:
@@ -45,12 +47,13 @@ def seal(body: bytes, chain: str) -> bytes:
 def split(state: bytes) -> tuple[bytes, str] | None:
     """The body and chain hash of a stored (decrypted, decompressed) state; None if it
     carries no chain."""
-    found = _SUFFIX.search(state)
-    if found is None:
+    tail = state[-_TAIL:]
+    chain = tail[len(_MEMBER) : -2]
+    if not (tail.startswith(_MEMBER) and tail.endswith(b'"}') and _HEX.fullmatch(chain)):
         return None
-    head = state[: found.start()]
+    head = state[:-_TAIL]
     body = head[:-1] + b"}" if head.endswith(b",") else head + b"}"
-    return body, found.group(1).decode()
+    return body, chain.decode()
 
 
 class ChainHeads:
@@ -131,7 +134,9 @@ class ChainingMapper(Mapper[UUID]):
 
     def plain(self, stored: StoredEvent) -> bytes:
         """The stored state as JSON bytes (decrypted and decompressed)."""
-        state = stored.state
+        return self.plain_state(stored.state)
+
+    def plain_state(self, state: bytes) -> bytes:
         if self.cipher:
             state = self.cipher.decrypt(state)
         if self.compressor:
