@@ -9,18 +9,26 @@ import json
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 from uuid import UUID
 
 import typer
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from changeledger.contracts import SERVICES
-from changeledger.runtime.audit import Verification, audit_key, verify, witness_file
+from changeledger.runtime.audit import audit_key, verify, witness_file
 from changeledger.runtime.history import (
     EXPORT_FIELDS,
     Entry,
@@ -33,7 +41,7 @@ from changeledger.runtime.history import (
     stored_events,
     trace,
 )
-from changeledger.runtime.rebuild import Rebuilt, rebuild
+from changeledger.runtime.rebuild import rebuild
 from changeledger.runtime.settings import Settings
 from changeledger.runtime.store import ServiceApplication, open_store
 from changeledger.runtime.whatif import apply, fork
@@ -56,6 +64,43 @@ def open_service(service: str, settings: Settings) -> ServiceApplication:
     return app
 
 
+R = TypeVar("R")
+
+
+def _per_service(
+    names: list[str],
+    settings: Settings,
+    doing: str,
+    work: Callable[[ServiceApplication, Callable[[int], None]], R],
+) -> list[R]:
+    """`work` on each service's store in turn, under a progress bar with events/s."""
+    results: list[R] = []
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"),
+        TimeElapsedColumn(),
+        console=console,
+    ) as progress:
+        for name in names:
+            app = open_service(name, settings)
+            total = app.process_recorder.max_notification_id() or 0
+            task = progress.add_task(f"{name}: {doing}", total=total, rate="")
+            started = time.perf_counter()
+
+            def advance(events: int, task: TaskID = task, started: float = started) -> None:
+                rate = events / max(time.perf_counter() - started, 1e-9)
+                progress.update(task, completed=events, rate=f"{rate:,.0f} events/s")
+
+            try:
+                results.append(work(app, advance))
+            finally:
+                app.close()
+            advance(total)
+    return results
+
+
 @audit_app.command("verify")
 def verify_command(
     service: Annotated[str | None, typer.Option(help="One service (default: all four)")] = None,
@@ -63,25 +108,13 @@ def verify_command(
     """Check every event's hash chain and every signed checkpoint of the log; exit 1,
     naming the first broken link, if anything was altered, removed or added by hand."""
     settings = Settings()
-    reports: list[Verification] = []
-    with Progress(
-        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console
-    ) as progress:
-        for name in services_of(service):
-            task = progress.add_task(f"{name}: verifying", total=None)
-            app = open_service(name, settings)
-
-            def advance(events: int, task: TaskID = task, name: str = name) -> None:
-                progress.update(task, description=f"{name}: {events:,} events")
-
-            try:
-                report = verify(app, audit_key(settings), witness_file(settings, name), advance)
-            finally:
-                app.close()
-            progress.update(
-                task, description=f"{name}: {report.events:,} events", total=1, completed=1
-            )
-            reports.append(report)
+    key = audit_key(settings)
+    reports = _per_service(
+        services_of(service),
+        settings,
+        "verifying",
+        lambda app, advance: verify(app, key, witness_file(settings, app.name), advance),
+    )
     table = Table(title="Audit trail")
     for column in (
         "service",
@@ -276,33 +309,7 @@ def rebuild_command(
 ) -> None:
     """Replay a service's store into fresh aggregates and read models, and compare them
     with its snapshots; exit 1 listing every difference."""
-    settings = Settings()
-    reports: list[Rebuilt] = []
-    with Progress(
-        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console
-    ) as progress:
-        for name in services_of(service):
-            task = progress.add_task(f"{name}: replaying", total=None)
-            started = time.perf_counter()
-            app = open_service(name, settings)
-
-            def advance(
-                events: int, task: TaskID = task, name: str = name, started: float = started
-            ) -> None:
-                rate = events / max(time.perf_counter() - started, 1e-9)
-                progress.update(task, description=f"{name}: {events:,} events, {rate:,.0f}/s")
-
-            try:
-                report = rebuild(app, advance)
-            finally:
-                app.close()
-            progress.update(
-                task,
-                description=f"{name}: {report.events:,} events, {report.rate:,.0f}/s",
-                total=1,
-                completed=1,
-            )
-            reports.append(report)
+    reports = _per_service(services_of(service), Settings(), "replaying", rebuild)
     table = Table(title="Rebuilt from the events")
     for column in ("service", "events", "aggregates", "snapshots", "read models", "events/s"):
         table.add_column(column, justify="left" if column == "service" else "right")
