@@ -31,9 +31,7 @@ _TAIL = len(_MEMBER) + 64 + 2  # "_chain":"<64 hex digits>"}
 _HEX = re.compile(rb"[0-9a-f]{64}")
 
 
-def link(
-    previous: str, topic: str, originator_id: UUID | str, version: int, body: bytes
-) -> str:
+def link(previous: str, topic: str, originator_id: UUID | str, version: int, body: bytes) -> str:
     head = f"{previous}\n{topic}\n{originator_id}\n{version}\n".encode()
     return hashlib.sha256(head + body).hexdigest()
 
