@@ -1,7 +1,7 @@
 """Verify and rebuild rates on a large store (default 1,000,000 events), SQLite.
 
 The store is a planning store of releases, each planned and then put on hold and resumed
-many times (about 100 events per release, so snapshots are taken as in production). It
+many times (about 150 events per release, so each has a snapshot at its 100th). It
 is written in large transactions, sealed once, then `verify` (hash chains and signed
 checkpoints) and `rebuild` (every event folded into fresh aggregates and read models,
 compared with the snapshots) are timed. The targets (DESIGN.md section 7) are at least
@@ -60,7 +60,7 @@ def fill(app: PlanningApplication, events: int, per_release: int, batch: int) ->
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=1_000_000)
-    parser.add_argument("--per-release", type=int, default=99)
+    parser.add_argument("--per-release", type=int, default=149)
     parser.add_argument("--batch", type=int, default=5_000, help="events per transaction")
     args = parser.parse_args()
 

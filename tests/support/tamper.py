@@ -117,9 +117,9 @@ class RawStore:
         chain is unkeyed: only the signed checkpoints can show this)."""
         parts = split(self.state(like, 1))
         assert parts is not None
-        body, _ = parts
+        opened = bytes(parts[0])
         topic = self.topic(like, 1)
-        self.insert(new_id, topic, seal(body, link(GENESIS, topic, new_id, 1, body)))
+        self.insert(new_id, topic, seal(opened, link(GENESIS, topic, new_id, 1, opened)))
 
     def corrupt_snapshots(self, originator_id: UUID, old: bytes, new: bytes) -> int:
         """Rewrite `old` as `new` in the aggregate's snapshots; returns how many."""

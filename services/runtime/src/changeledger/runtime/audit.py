@@ -1,10 +1,11 @@
 """The audit trail's guarantees: signed checkpoints of the log, and their verification.
 
 Each event is chained to its aggregate's previous one (`chain.py`). On its own clock each
-service also seals its notification log: a rolling hash over every event's chain hash, in
-log order, recorded with an HMAC signature (a key the store does not hold) as an
-`AuditLog.Sealed` event, and keeps the latest checkpoint outside the store too (a witness
-file beside it), so that cutting off the end of the log, checkpoints and all, shows.
+service also seals its notification log: a hash over the chain hashes of the events since
+the previous checkpoint, in log order, chained to that checkpoint and signed with an HMAC
+key the store does not hold, recorded as an `AuditLog.Sealed` event. The latest
+checkpoint is also kept outside the store (a witness file beside it), so that cutting off
+the end of the log, checkpoints and all, shows.
 `verify` streams the store and recomputes everything, so it finds a modified payload, a
 deleted, reordered or hand-inserted event, and a truncated tail.
 """
@@ -15,7 +16,7 @@ import hashlib
 import hmac
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,7 @@ from eventsourcing.utils import get_topic
 from psycopg.sql import SQL, Identifier
 
 from changeledger.runtime.auth import key_file
-from changeledger.runtime.chain import GENESIS, ChainingMapper, link, split
+from changeledger.runtime.chain import GENESIS, ChainingMapper, closed, link, split
 from changeledger.runtime.domain import Aggregate
 from changeledger.runtime.settings import Settings
 from changeledger.runtime.store import ServiceApplication
@@ -70,8 +71,12 @@ def signature(key: bytes, service: str, position: int, log_hash: str) -> str:
     return hmac.new(key, f"{service}\n{position}\n{log_hash}".encode(), hashlib.sha256).hexdigest()
 
 
-def roll(log_hash: str, notification_id: int, chain: str) -> str:
-    return hashlib.sha256(f"{log_hash}\n{notification_id}\n{chain}".encode()).hexdigest()
+def segment_hash(previous: str, entries: Iterable[tuple[int, str]]) -> str:
+    """The hash of the log from the previous checkpoint on: each event's position and
+    chain hash, in order (one hash per segment, not per event, keeps verifying fast)."""
+    digest = hashlib.sha256(previous.encode())
+    digest.update("".join(f"\n{position}:{chain}" for position, chain in entries).encode())
+    return digest.hexdigest()
 
 
 def notifications_after(app: ServiceApplication, position: int) -> Iterator[Notification]:
@@ -111,13 +116,14 @@ def seal_log(app: ServiceApplication, key: bytes, witness: Path | None = None) -
 def _seal(app: ServiceApplication, key: bytes, witness: Path | None) -> int | None:
     log = app.get(AUDIT_LOG_ID, AuditLog) if app.contains(AUDIT_LOG_ID) else AuditLog()
     assert isinstance(app.mapper, ChainingMapper)
-    log_hash, position, news = log.log_hash, log.position, False
+    entries: list[tuple[int, str]] = []
+    news = False
     for notification in notifications_after(app, log.position):
-        log_hash = roll(log_hash, notification.id, _chain_of(app.mapper, notification))
-        position = notification.id
+        entries.append((notification.id, _chain_of(app.mapper, notification)))
         news = news or notification.topic != SEALED_TOPIC
     if not news:
         return None
+    position, log_hash = entries[-1][0], segment_hash(log.log_hash, entries)
     signed = signature(key, app.name, position, log_hash)
     log.sealed(position, log_hash, signed)
     app.save(log)
@@ -191,8 +197,13 @@ def raw_log(app: ServiceApplication) -> Iterator[RawEvent]:
             f"FROM {recorder.events_table_name} WHERE rowid > ? ORDER BY rowid LIMIT ?"
         )
 
+        known: dict[str, str] = {}
+
         def text(key: Any) -> str:  # SQLite keeps UUIDs as their hex digits
-            return f"{key[:8]}-{key[8:12]}-{key[12:16]}-{key[16:20]}-{key[20:]}"
+            found = known.get(key)
+            if found is None:
+                found = known[key] = str(UUID(hex=key))
+            return found
 
     elif isinstance(recorder, PostgresAggregateRecorder):
         statement = SQL(
@@ -232,37 +243,39 @@ def _verify(
     progress: Callable[[int], None] | None,
 ) -> None:
     heads: dict[str, tuple[int, str]] = {}
-    log_hash = GENESIS
-    since_seal: dict[int, str] = {}
+    unsealed = Segment()
     last_id = 0
     plain = mapper.plain_state if (mapper.cipher or mapper.compressor) else None
     for position, originator_id, version, topic, state in raw_log(app):
-
-        def where() -> str:
-            return f"event {originator_id} v{version} (log position {position})"  # noqa: B023
-
         try:
             parts = split(plain(state) if plain else state)
         except Exception as error:  # a cipher or compressor refusing altered bytes
-            raise Tampered(f"{where()} cannot be read: {error}") from None
+            where = _where(originator_id, version, position)
+            raise Tampered(f"{where} cannot be read: {error}") from None
         if parts is None:
-            raise Tampered(f"{where()} carries no chain: it was inserted or rewritten by hand")
-        body, chain = parts
+            raise Tampered(
+                f"{_where(originator_id, version, position)} carries no chain: it was "
+                "inserted or rewritten by hand"
+            )
+        opened, chain = parts
         previous_version, previous = heads.get(originator_id, (0, GENESIS))
         if version != previous_version + 1:
             raise Tampered(
-                f"{where()} follows v{previous_version} of its aggregate: events were "
-                "deleted or reordered"
+                f"{_where(originator_id, version, position)} follows v{previous_version} "
+                "of its aggregate: events were deleted or reordered"
             )
-        if link(previous, topic, originator_id, version, body) != chain:
-            raise Tampered(f"{where()} does not match its hash: its content was altered")
+        if link(previous, topic, originator_id, version, opened) != chain:
+            raise Tampered(
+                f"{_where(originator_id, version, position)} does not match its hash: its "
+                "content was altered"
+            )
         heads[originator_id] = (version, chain)
-        log_hash = roll(log_hash, position, chain)
-        since_seal[position] = log_hash
+        unsealed.entries.append((position, chain))
         last_id = position
         report.events += 1
         if topic == SEALED_TOPIC:
-            _check_seal(app.name, key, json.loads(body), since_seal, where(), report)
+            where = _where(originator_id, version, position)
+            _check_seal(app.name, key, json.loads(closed(opened)), unsealed, where, report)
         if progress is not None and report.events % 10_000 == 0:
             progress(report.events)
     report.aggregates = len(heads)
@@ -271,7 +284,11 @@ def _verify(
             f"the log ends at position {last_id}, but was sealed up to "
             f"{report.sealed_position}: its tail was truncated"
         )
-    report.unsealed = sum(1 for position in since_seal if position > report.sealed_position)
+    report.unsealed = len(unsealed.entries)
+
+
+def _where(originator_id: str, version: int, position: int) -> str:
+    return f"event {originator_id} v{version} (log position {position})"
 
 
 def _signed(service: str, key: bytes, checkpoint: dict[str, object], what: str) -> tuple[int, str]:
@@ -296,21 +313,30 @@ def _check_witness(
         )
 
 
+@dataclass
+class Segment:
+    """The log since the last verified checkpoint."""
+
+    previous: str = GENESIS
+    entries: list[tuple[int, str]] = field(default_factory=list)
+
+
 def _check_seal(
     service: str,
     key: bytes,
     state: dict[str, object],
-    since_seal: dict[int, str],
+    unsealed: Segment,
     where: str,
     report: Verification,
 ) -> None:
     position, sealed_hash = _signed(service, key, state, f"the checkpoint at {where}")
-    if since_seal.get(position) != sealed_hash:
+    covered = [entry for entry in unsealed.entries if entry[0] <= position]
+    if segment_hash(unsealed.previous, covered) != sealed_hash:
         raise Tampered(
             f"the log up to position {position} differs from what the checkpoint at "
             f"{where} sealed: events were inserted, deleted or altered before it"
         )
     report.checkpoints += 1
     report.sealed_position = position
-    for old in [p for p in since_seal if p <= position]:
-        del since_seal[old]
+    unsealed.previous = sealed_hash
+    unsealed.entries = unsealed.entries[len(covered) :]

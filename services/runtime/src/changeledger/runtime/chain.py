@@ -2,8 +2,8 @@
 
 Each event of an aggregate carries `_chain`, a SHA-256 over the hash of the aggregate's
 previous event and the event itself (its topic, aggregate id, version and the exact JSON
-body that is stored). The hash is written into the stored JSON as its last member, so
-verifying needs no re-encoding: the body is the stored bytes without that member.
+that is stored). The hash is written into the stored JSON as its last member, and covers
+every stored byte before it, so verifying needs no re-encoding and no copying.
 
 Snapshots are not chained: they are a cache, and are rebuilt from the events.
 
@@ -14,7 +14,6 @@ service's signed checkpoint of its whole log (`audit.py`), which covers these ha
 from __future__ import annotations
 
 import hashlib
-import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -28,30 +27,45 @@ from eventsourcing.utils import get_topic
 GENESIS = "0" * 64
 _MEMBER = b'"_chain":"'
 _TAIL = len(_MEMBER) + 64 + 2  # "_chain":"<64 hex digits>"}
-_HEX = re.compile(rb"[0-9a-f]{64}")
 
 
-def link(previous: str, topic: str, originator_id: UUID | str, version: int, body: bytes) -> str:
-    head = f"{previous}\n{topic}\n{originator_id}\n{version}\n".encode()
-    return hashlib.sha256(head + body).hexdigest()
+def opening(body: bytes) -> bytes:
+    """The stored bytes that come before the chain member: `body` (a JSON object) open
+    for one more member."""
+    return body[:-1] if body == b"{}" else body[:-1] + b","
 
 
-def seal(body: bytes, chain: str) -> bytes:
-    """`body` (a JSON object) with `"_chain": chain` as its last member."""
-    member = b'"_chain":"' + chain.encode() + b'"}'
-    return body[:-1] + (member if body == b"{}" else b"," + member)
+def link(
+    previous: str,
+    topic: str,
+    originator_id: UUID | str,
+    version: int,
+    opened: bytes | memoryview,
+) -> str:
+    digest = hashlib.sha256(f"{previous}\n{topic}\n{originator_id}\n{version}\n".encode())
+    digest.update(opened)
+    return digest.hexdigest()
 
 
-def split(state: bytes) -> tuple[bytes, str] | None:
-    """The body and chain hash of a stored (decrypted, decompressed) state; None if it
-    carries no chain."""
+def seal(opened: bytes, chain: str) -> bytes:
+    """The stored state: the opened body with `"_chain": chain` as its last member."""
+    return opened + _MEMBER + chain.encode() + b'"}'
+
+
+def split(state: bytes) -> tuple[memoryview, str] | None:
+    """The opened body (what the chain hash covers, without copying it) and the chain hash
+    of a stored (decrypted, decompressed) state; None if it carries no chain."""
     tail = state[-_TAIL:]
     chain = tail[len(_MEMBER) : -2]
-    if not (tail.startswith(_MEMBER) and tail.endswith(b'"}') and _HEX.fullmatch(chain)):
+    if not (tail.startswith(_MEMBER) and tail.endswith(b'"}') and chain.isalnum()):
         return None
-    head = state[:-_TAIL]
-    body = head[:-1] + b"}" if head.endswith(b",") else head + b"}"
-    return body, chain.decode()
+    return memoryview(state)[:-_TAIL], chain.decode()
+
+
+def closed(opened: bytes | memoryview) -> bytes:
+    """The event's JSON without its chain member."""
+    text = bytes(opened)
+    return text[:-1] + b"}" if text.endswith(b",") else text + b"}"
 
 
 class ChainHeads:
@@ -116,12 +130,12 @@ class ChainingMapper(Mapper[UUID]):
         class_version = getattr(type(domain_event), "class_version", 1)
         if class_version > 1:
             state["class_version"] = class_version
-        body = self.transcoder.encode(state)
+        opened = opening(self.transcoder.encode(state))
         chain = link(
-            self.heads.previous(originator_id, version), topic, originator_id, version, body
+            self.heads.previous(originator_id, version), topic, originator_id, version, opened
         )
         self.heads.note(originator_id, version, chain)
-        stored = seal(body, chain)
+        stored = seal(opened, chain)
         if self.compressor:
             stored = self.compressor.compress(stored)
         if self.cipher:
