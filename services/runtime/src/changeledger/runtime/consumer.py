@@ -132,6 +132,10 @@ class Policies(Generic[AppT]):
     def topics(self) -> set[str]:
         return {route.model.topic() for route in self._routes.values()}
 
+    def models(self, topic: str) -> list[type[IntegrationEvent]]:
+        """The event models this service reacts to on `topic`."""
+        return [r.model for r in self._routes.values() if r.model.topic() == topic]
+
     def route(self, envelope: Envelope) -> Route[AppT] | None:
         """The route for this envelope; None when the service does not react to its type."""
         route = self._routes.get((envelope.type, envelope.dataversion))

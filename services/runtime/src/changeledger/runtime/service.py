@@ -23,12 +23,14 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Generic, TypeVar
 
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from faststream.kafka import KafkaBroker
+from faststream.specification import get_asyncapi_html
 
 from changeledger.contracts import dlq_of, topic_of
+from changeledger.runtime.asyncapi import asyncapi_document
 from changeledger.runtime.audit import audit_key, seal_log, witness_file
 from changeledger.runtime.audit_api import router as audit_router
 from changeledger.runtime.auth import Authenticator
@@ -326,7 +328,23 @@ def create_service(
         api.include_router(router)
     api.include_router(audit_router, dependencies=[Depends(authenticated)])
     document_roles(api)
+    _serve_asyncapi(api, definition, settings)
     return api
+
+
+def _serve_asyncapi(api: FastAPI, definition: ServiceDefinition[Any], settings: Settings) -> None:
+    document = asyncapi_document(
+        definition.name, definition.description, definition.policies, settings
+    )
+
+    @api.get("/docs/asyncapi.json", tags=["operations"], include_in_schema=False)
+    async def asyncapi_json() -> Response:
+        """The AsyncAPI document of the topics this service publishes and consumes."""
+        return Response(document.to_json(), media_type="application/json")
+
+    @api.get("/docs/asyncapi", tags=["operations"], include_in_schema=False)
+    async def asyncapi_html() -> HTMLResponse:
+        return HTMLResponse(get_asyncapi_html(document))
 
 
 async def application(request: Request) -> Any:
