@@ -207,3 +207,18 @@ def test_the_change_view_lists_the_writes_made_under_it(api: Any) -> None:
     assert [(w["ci"], w["what"]) for w in change["writes"]] == [
         ("web", "ConfigurationItem.Registered")
     ]
+
+
+def test_a_remembered_impact_answer_follows_the_next_change(api: Any) -> None:
+    change_id = api.planning.authorised_change("app", "db", "report")
+    for key in ("app", "db", "report"):
+        api.post("/cis", ci_body(key, change_id))
+    edge = {"type": "depends_on", "target": "db", "change_id": str(change_id)}
+    api.post("/relationships", {"source": "app", **edge})
+    assert api.get("/impact", {"ci": "db"}).json()["count"] == 1
+    assert api.get("/impact", {"ci": "db"}).json()["count"] == 1  # remembered
+    api.post("/relationships", {"source": "report", **edge})
+    assert [i["ci"] for i in api.get("/impact", {"ci": "db"}).json()["impacted"]] == [
+        "app",
+        "report",
+    ]

@@ -3,8 +3,8 @@ each change made, and the oversight views: changes known, refusals and drift."""
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Collection, Iterable
+from collections import OrderedDict, defaultdict
+from collections.abc import Callable, Collection, Hashable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -86,6 +86,9 @@ def differences(
     return found
 
 
+_ANSWERS = 32  # a whole-graph answer for 10,000 CIs is about 1 MB
+
+
 class CmdbGraph(AggregateIndex):
     indexed = (ConfigurationItem, Relationship)
 
@@ -95,8 +98,12 @@ class CmdbGraph(AggregateIndex):
         self.out: defaultdict[str, set[tuple[str, str]]] = defaultdict(set)
         self.into: defaultdict[str, set[tuple[str, str]]] = defaultdict(set)
         self.writes: defaultdict[UUID, list[Write]] = defaultdict(list)
+        #: Rendered answers to impact questions, valid until the graph next changes:
+        #: the graph changes far less often than it is asked about.
+        self.answers: OrderedDict[Hashable, bytes] = OrderedDict()
 
     def apply(self, event: Any) -> None:
+        self.answers.clear()
         super().apply(event)
         changed = self.aggregates[event.originator_id]
         if isinstance(changed, ConfigurationItem):
@@ -168,6 +175,15 @@ class CmdbGraph(AggregateIndex):
         self, ci: str, direction: Direction, depth: int, types: Collection[str] | None
     ) -> Impact:
         return impact(self.out, self.into, ci, direction, depth, types)
+
+    def answer(self, question: Hashable, compute: Callable[[], bytes]) -> bytes:
+        """The answer to `question` on the graph as it is, computed once per change."""
+        found = self.answers.get(question)
+        if found is None:
+            found = self.answers[question] = compute()
+            if len(self.answers) > _ANSWERS:
+                self.answers.popitem(last=False)
+        return found
 
     def would_cycle(self, source: str, kind: RelationshipType, target: str) -> bool:
         """Whether `source part_of target` would close a loop of `part_of`."""

@@ -113,7 +113,12 @@ async def impact(
     def walk(g: CmdbGraph) -> bytes:
         if ci not in g.cis:
             raise NotFound(f"there is no CI {ci}", rule="ci-unknown")
-        found = g.impact(ci, direction, depth, types)
-        return ImpactView.render(found, direction.value, depth, paths)
+        question = (ci, direction, depth, frozenset(types) if types else None, paths)
+        return g.answer(
+            question,
+            lambda: ImpactView.render(
+                g.impact(ci, direction, depth, types), direction.value, depth, paths
+            ),
+        )
 
     return Response(await query(app.graph.query, walk, as_of), media_type="application/json")

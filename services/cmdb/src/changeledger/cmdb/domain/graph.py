@@ -32,9 +32,9 @@ class Hop(NamedTuple):
 
 @dataclass
 class Impact:
-    """The CIs reached, nearest first, each by one shortest path. The paths are kept as
-    a tree (each CI's last hop and the CI it came from), so a walk over the whole graph
-    stays linear; `path` spells one out."""
+    """The CIs reached, nearest first (then by key), each by one shortest path. The paths
+    are kept as a tree (each CI's last hop and the CI it came from), so a walk over the
+    whole graph stays linear; `path` spells one out."""
 
     start: str
     reached: list[tuple[str, int]] = field(default_factory=list)
@@ -89,6 +89,8 @@ def impact(
         if not following:
             break
         frontier = following
+    # The same order every time, whatever order the sets of edges iterate in.
+    found.reached.sort(key=lambda reached: (reached[1], reached[0]))
     return found
 
 
