@@ -36,7 +36,6 @@ from changeledger.runtime.history import (
     export_record,
     flatten,
     history,
-    holds,
     state_at,
     stored_events,
     trace,
@@ -148,7 +147,7 @@ def _find(aggregate_id: UUID, settings: Settings) -> tuple[str, ServiceApplicati
     """The service whose store holds the aggregate (opened; the caller closes it)."""
     for name in SERVICES:
         app = open_service(name, settings)
-        if holds(app, aggregate_id):
+        if app.contains(aggregate_id):
             return name, app
         app.close()
     console.print(f"[red]no service's store holds {aggregate_id}[/red]")

@@ -22,6 +22,7 @@ from changeledger.cmdb.domain import (
 )
 from changeledger.cmdb.domain.graph import Direction, Impact, impact, reaches
 from changeledger.runtime.domain import Provenance
+from changeledger.runtime.history import field_changes
 from changeledger.runtime.projection import AggregateIndex
 
 
@@ -65,12 +66,7 @@ def differences(
             until is not None and event.timestamp > until
         ):
             continue
-        after = ci.state()
-        changes = tuple(
-            (name, before.get(name), after.get(name))
-            for name in sorted(before.keys() | after.keys())
-            if before.get(name) != after.get(name)
-        )
+        changes = tuple(field_changes(before, ci.state()))
         found.append(
             Difference(
                 at=event.timestamp,

@@ -150,7 +150,6 @@ class Verification:
     unsealed: int = 0
     seconds: float = 0.0
     broken: str | None = None
-    problems: list[str] = field(default_factory=list)
 
     @property
     def rate(self) -> float:

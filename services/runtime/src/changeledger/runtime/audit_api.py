@@ -22,7 +22,6 @@ from changeledger.runtime.history import (
     changed_between,
     export_record,
     history,
-    holds,
     state_at,
     stored_events,
     trace,
@@ -42,7 +41,7 @@ def _app(request: Request) -> ServiceApplication:
 
 
 async def _held(app: ServiceApplication, aggregate_id: UUID) -> None:
-    if not await query(holds, app, aggregate_id):
+    if not await query(app.contains, aggregate_id):
         raise NotFound(f"this service's store holds no {aggregate_id}", rule="aggregate-unknown")
 
 

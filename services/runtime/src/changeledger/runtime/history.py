@@ -61,7 +61,12 @@ def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
 
 
 def changes(before: dict[str, Any], after: dict[str, Any]) -> list[Change]:
-    old, new = flatten(before), flatten(after)
+    """Each field that differs between two states, by its dotted path."""
+    return field_changes(flatten(before), flatten(after))
+
+
+def field_changes(old: dict[str, Any], new: dict[str, Any]) -> list[Change]:
+    """Each key whose value differs between two flat mappings, in key order."""
     return [
         (name, old.get(name), new.get(name))
         for name in sorted(old.keys() | new.keys())
@@ -115,10 +120,6 @@ def _entry(service: str, event: Any, changed: list[Change]) -> Entry:
 
 def _events(app: ServiceApplication, aggregate_id: UUID) -> Iterator[Any]:
     return iter(app.events.get(aggregate_id))
-
-
-def holds(app: ServiceApplication, aggregate_id: UUID) -> bool:
-    return bool(app.recorder.select_events(aggregate_id, limit=1))
 
 
 def history(app: ServiceApplication, aggregate_id: UUID) -> list[Entry]:

@@ -27,7 +27,7 @@ from typing import Annotated, Any, ParamSpec, TypeVar
 from eventsourcing.persistence import IntegrityError
 from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import AwareDatetime
+from pydantic import AwareDatetime, BaseModel, ConfigDict
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from changeledger.runtime.auth import Authenticator, Unauthenticated
@@ -53,6 +53,14 @@ _SAFE_ID = re.compile(r"^[A-Za-z0-9._:@/-]{1,128}$")
 AsOf = Annotated[
     AwareDatetime | None, Query(description="Answer as the store stood at this time (ISO 8601)")
 ]
+
+
+class Body(BaseModel):
+    """Base of every request body: a field the API does not know is an error (422), not
+    silently dropped."""
+
+    model_config = ConfigDict(extra="forbid")
+
 
 _bearer = HTTPBearer(auto_error=False, description="A JWT; `changeledger token` mints one locally")
 

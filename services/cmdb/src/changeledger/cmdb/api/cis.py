@@ -12,7 +12,6 @@ from pydantic import AwareDatetime, Field
 from changeledger.cmdb import domain as d
 from changeledger.cmdb.api.common import MAINTAINERS, AsOf, Cmdb
 from changeledger.cmdb.api.views import (
-    Body,
     ChangeId,
     CiFields,
     CiView,
@@ -21,7 +20,7 @@ from changeledger.cmdb.api.views import (
     RelationshipView,
 )
 from changeledger.runtime.domain import InvalidValue
-from changeledger.runtime.http import Command, etag, query, requires
+from changeledger.runtime.http import Body, Command, etag, query, requires
 
 router = APIRouter(prefix="/cis", tags=["configuration items"])
 

@@ -9,7 +9,6 @@ from fastapi import APIRouter, Query, Response
 from changeledger.cmdb import domain as d
 from changeledger.cmdb.api.common import MAINTAINERS, AsOf, Cmdb
 from changeledger.cmdb.api.views import (
-    Body,
     ChangeId,
     Edge,
     GraphView,
@@ -21,7 +20,7 @@ from changeledger.cmdb.api.views import (
 from changeledger.cmdb.domain.graph import Direction
 from changeledger.cmdb.reports import CmdbGraph
 from changeledger.runtime.domain import NotFound
-from changeledger.runtime.http import Command, query, requires
+from changeledger.runtime.http import Body, Command, query, requires
 
 router = APIRouter(tags=["relationships and impact"])
 

@@ -13,7 +13,6 @@ from pydantic import AwareDatetime, Field
 from changeledger.cmdb import domain as d
 from changeledger.cmdb.api.common import ADMIN, MAINTAINERS, AsOf, Cmdb
 from changeledger.cmdb.api.views import (
-    Body,
     ChangeView,
     CiFields,
     DiscoveryView,
@@ -24,7 +23,7 @@ from changeledger.cmdb.api.views import (
 from changeledger.cmdb.application import Observation
 from changeledger.cmdb.reports import Oversight
 from changeledger.runtime.domain import NotFound
-from changeledger.runtime.http import Command, query, requires
+from changeledger.runtime.http import Body, Command, query, requires
 
 router = APIRouter(tags=["change authority and oversight"])
 

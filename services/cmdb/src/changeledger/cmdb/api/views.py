@@ -11,12 +11,13 @@ from typing import Any
 from uuid import UUID
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from changeledger.cmdb import domain as d
 from changeledger.cmdb.application import NewCi
 from changeledger.cmdb.domain.graph import Impact
 from changeledger.cmdb.reports import Difference, Write
+from changeledger.runtime.http import Body
 
 Key = Field(min_length=1, max_length=100, pattern=d.values.CI_KEY.pattern)
 Name = Field(min_length=1, max_length=200)
@@ -24,10 +25,6 @@ Version = Field(min_length=1, max_length=64, pattern=r"^\S+$")
 ChangeId = Field(
     default=None, description="The authorised change this write carries out (required)"
 )
-
-
-class Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class CiFields(Body):

@@ -5,19 +5,15 @@ from __future__ import annotations
 from uuid import UUID
 
 from fastapi import APIRouter, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from changeledger.communication.api.common import COMMS_MANAGER, AsOf, Comms
 from changeledger.communication.api.views import StakeholderBody, StakeholderView
 from changeledger.communication.domain import Engagement, Quadrant
 from changeledger.runtime.domain import InvalidValue
-from changeledger.runtime.http import Command, etag, query, requires
+from changeledger.runtime.http import Body, Command, etag, query, requires
 
 router = APIRouter(prefix="/stakeholders", tags=["stakeholders"])
-
-
-class Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class UpdateStakeholder(StakeholderBody):

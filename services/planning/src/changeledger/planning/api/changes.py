@@ -5,7 +5,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from changeledger.planning.api.common import (
     CHANGE_AUTHORITY,
@@ -22,14 +22,10 @@ from changeledger.planning.domain import (
     Level,
     ReviewOutcome,
 )
-from changeledger.runtime.http import Command, etag, query, requires
+from changeledger.runtime.http import Body, Command, etag, query, requires
 
 router = APIRouter(prefix="/change-requests", tags=["change requests"])
 CI = Field(min_length=1, max_length=100)
-
-
-class Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class RaiseChange(Body):

@@ -8,7 +8,7 @@ from typing import Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from changeledger.planning.api.common import (
     CHANGE_MANAGERS,
@@ -19,15 +19,11 @@ from changeledger.planning.api.common import (
 from changeledger.planning.api.views import MoneyBody, ReleaseView, WindowBody
 from changeledger.planning.domain import Outcome, Period, Priority, ReleaseState
 from changeledger.runtime.domain import InvalidValue
-from changeledger.runtime.http import Command, etag, query, requires
+from changeledger.runtime.http import Body, Command, etag, query, requires
 
 router = APIRouter(prefix="/releases", tags=["releases"])
 Text = Field(min_length=1, max_length=200)
 LongText = Field(min_length=1, max_length=4000)
-
-
-class Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class PlanRelease(Body):

@@ -6,12 +6,12 @@ from typing import Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from changeledger.risk.api.common import RISK_WORKERS, AsOf, Risks
 from changeledger.risk.api.views import IssueView
 from changeledger.risk.domain import IssueState, Severity
-from changeledger.runtime.http import Command, etag, query, requires
+from changeledger.runtime.http import Body, Command, etag, query, requires
 
 router = APIRouter(prefix="/issues", tags=["issues"])
 STEPS: dict[str, IssueState] = {
@@ -19,10 +19,6 @@ STEPS: dict[str, IssueState] = {
     "resolve": IssueState.RESOLVED,
     "close": IssueState.CLOSED,
 }
-
-
-class Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class RaiseIssue(Body):

@@ -6,20 +6,16 @@ from datetime import date
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from changeledger.risk.api.common import RISK_WORKERS, AsOf, Risks
 from changeledger.risk.api.views import IssueView, MaterialisedView, RiskView, ScoreBody
 from changeledger.risk.domain import Category, RiskState, Severity
 from changeledger.risk.domain import Response as RiskResponse
-from changeledger.runtime.http import Command, etag, query, requires
+from changeledger.runtime.http import Body, Command, etag, query, requires
 
 router = APIRouter(prefix="/risks", tags=["risks"])
 Text = Field(min_length=1, max_length=4000)
-
-
-class Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class Identify(Body):
