@@ -42,3 +42,8 @@ def test_rebuild_finds_a_snapshot_that_no_longer_follows_from_the_events(
     )
     assert result.exit_code == 1
     assert "name is 'Hacked' from its snapshot, 'Spring' from its events" in result.output
+
+    # Also when the snapshot interval has changed since, so the snapshot lies off it.
+    wider = settings.model_copy(update={"snapshot_interval": 5})
+    with opened(PlanningApplication, "planning", wider) as app:
+        assert any("'Hacked' from its snapshot" in d for d in rebuild(app).differences)
