@@ -18,7 +18,7 @@ from tests.support.tamper import RawStore
 
 
 async def test_a_running_service_seals_its_log_and_verify_checks_it(settings: Settings) -> None:
-    quick = settings.model_copy(update={"job_interval_seconds": 0.2})
+    quick = settings.model_copy(update={"seal_interval_seconds": 0.2})
     async with running(planning, quick) as plan:
         with acting(RELEASE_MANAGER):
             release = plan.app.plan_release("Sealed", "rita", Priority.HIGH, Q1)

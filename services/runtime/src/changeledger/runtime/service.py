@@ -56,10 +56,11 @@ AppT = TypeVar("AppT", bound=ServiceApplication)
 @dataclass(frozen=True)
 class Job(Generic[AppT]):
     """Work a service does on its own clock, with no request arriving: `run(app)` every
-    `CHANGELEDGER_JOB_INTERVAL_SECONDS`, as the service itself."""
+    `interval` seconds (default `CHANGELEDGER_JOB_INTERVAL_SECONDS`), as the service."""
 
     name: str
     run: Callable[[AppT], object]
+    interval: float | None = None
 
 
 @dataclass
@@ -204,7 +205,11 @@ class ServiceRuntime(Generic[AppT]):
 
     def _sealing(self) -> Job[AppT]:
         key, witness = audit_key(self.settings), witness_file(self.settings, self.name)
-        return Job("seal-audit-log", lambda app: seal_log(app, key, witness))
+        return Job(
+            "seal-audit-log",
+            lambda app: seal_log(app, key, witness),
+            self.settings.seal_interval_seconds,
+        )
 
     async def _every(self, job: Job[AppT]) -> None:
         provenance = Provenance(
@@ -218,7 +223,7 @@ class ServiceRuntime(Generic[AppT]):
                 return job.run(self.app)
 
         while True:
-            await asyncio.sleep(self.settings.job_interval_seconds)
+            await asyncio.sleep(job.interval or self.settings.job_interval_seconds)
             await self.threads.run(run)
 
     async def _supervise(

@@ -49,8 +49,12 @@ class Settings(BaseSettings):
     # event saved by another replica of the service can wait when no wake-up reaches it.
     relay_idle_poll_seconds: float = Field(default=1.0, gt=0)
 
-    # Work a service does on its own clock (the risk service's overdue check, say).
-    job_interval_seconds: float = Field(default=60.0, gt=0)
+    # Work a service does on its own clock: communication sends what is due and marks
+    # late acknowledgements, risk finds overdue mitigations.
+    job_interval_seconds: float = Field(default=5.0, gt=0)
+    #: How often the audit log's head is sealed with a signed checkpoint (only when
+    #: something was recorded since the last one).
+    seal_interval_seconds: float = Field(default=60.0, gt=0)
 
     # Secrets at rest: with a key, every stored event and snapshot is compressed and
     # encrypted (AES-GCM, eventsourcing's cipher). `changeledger cipher-key` makes one.
