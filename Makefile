@@ -24,6 +24,9 @@ infra: setup ## fetch Apache Kafka's jars and install PostgreSQL when missing
 run: setup ## start Kafka and the four services on SQLite stores under ./var (Ctrl-C stops all)
 	@$(UV) run changeledger run
 
+demo: setup ## play one quarter through the APIs of a running `make run` (or start one) and report
+	@$(UV) run changeledger demo
+
 test: infra ## run the whole suite against a real Kafka broker and a real PostgreSQL
 	@$(UV) run pytest
 

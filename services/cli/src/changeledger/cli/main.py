@@ -190,6 +190,65 @@ def token(
         raise typer.Exit(1) from None
 
 
+@app.command()
+def demo(
+    start: Annotated[
+        bool, typer.Option(help="Start the system first if it is not running (as `make run`)")
+    ] = True,
+) -> None:
+    """Play one quarter through the public APIs of a running system, then report on it."""
+    from changeledger.cli.demo.api import Unexpected
+    from changeledger.cli.demo.play import play
+    from changeledger.cli.demo.report import show
+
+    settings = Settings()
+    urls = {name: f"http://127.0.0.1:{PORTS[name]}" for name in SERVICES}
+    system = None
+    if not _running(urls):
+        if not start:
+            console.print("[red]The system is not running: start it with `make run`.[/red]")
+            raise typer.Exit(1)
+        console.print("The system is not running; starting it (as `make run`) ...")
+        system = subprocess.Popen([sys.executable, "-m", "changeledger.cli", "run"])
+    try:
+        if system is not None:
+            _wait_until_running(urls, system)
+        started = time.perf_counter()
+        played = play(urls, settings, lambda line: console.print(f"[bold]>[/bold] {line}"))
+        console.rule(
+            f"The quarter ({played.calls} API calls, {time.perf_counter() - started:.0f} s)"
+        )
+        show(played.report, played.quarter, console)
+        console.print(f"Trace any step: changeledger audit trace {played.tag}-<change name>")
+    except Unexpected as error:
+        console.print(f"[red]The demo stopped: {error}[/red]")
+        raise typer.Exit(1) from None
+    finally:
+        if system is not None:
+            system.send_signal(signal.SIGINT)
+            system.wait(timeout=60)
+
+
+def _running(urls: dict[str, str]) -> bool:
+    try:
+        return all(
+            httpx.get(f"{url}/readyz", timeout=2).status_code == 200 for url in urls.values()
+        )
+    except httpx.HTTPError:
+        return False
+
+
+def _wait_until_running(
+    urls: dict[str, str], system: subprocess.Popen[bytes], timeout: float = 240.0
+) -> None:
+    deadline = time.monotonic() + timeout
+    while not _running(urls):
+        if system.poll() is not None or time.monotonic() > deadline:
+            console.print("[red]The system did not start; see var/logs.[/red]")
+            raise typer.Exit(1)
+        time.sleep(1)
+
+
 @app.command("cipher-key")
 def cipher_key() -> None:
     """Make a new key for encrypting stores at rest (set CHANGELEDGER_CIPHER_KEY to it)."""

@@ -33,7 +33,7 @@ from changeledger.communication.domain import (
     recipient_id,
 )
 from changeledger.communication.reports import CommunicationBoard
-from changeledger.communication.settings import CommunicationSettings
+from changeledger.communication.settings import CommunicationSettings, webhook_secret
 from changeledger.runtime.auth import key_file
 from changeledger.runtime.domain import Aggregate, NotFound, RuleViolated, now
 from changeledger.runtime.projection import LiveProjection
@@ -63,13 +63,8 @@ class CommunicationApplication(ServiceApplication):
 
     def configure(self, settings: Settings) -> None:
         own = CommunicationSettings(**settings.model_dump())
-        webhook_secret = (
-            own.webhook_secret.get_secret_value().encode()
-            if own.webhook_secret
-            else key_file(own.data_dir, "webhook-signing.key")
-        )
         self.channels = Channels(
-            {Channel.EMAIL: Smtp(own), Channel.WEBHOOK: Webhook(own, webhook_secret)}
+            {Channel.EMAIL: Smtp(own), Channel.WEBHOOK: Webhook(own, webhook_secret(own))}
         )
         self.ack_secret = key_file(own.data_dir, "ack-links.key")
         self.public_url = own.public_url.rstrip("/")

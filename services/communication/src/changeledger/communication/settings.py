@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field, SecretStr
 
+from changeledger.runtime.auth import key_file
 from changeledger.runtime.settings import Settings
 
 
@@ -22,3 +23,10 @@ class CommunicationSettings(Settings):
     public_url: str = "http://127.0.0.1:8003"
     #: The first retry waits this long; each further one twice as long.
     delivery_backoff_seconds: float = Field(default=30.0, gt=0)
+
+
+def webhook_secret(own: CommunicationSettings) -> bytes:
+    """The key webhook bodies are signed with, as a receiver needs it to check them."""
+    if own.webhook_secret is not None:
+        return own.webhook_secret.get_secret_value().encode()
+    return key_file(own.data_dir, "webhook-signing.key")

@@ -1,0 +1,1 @@
+"""`changeledger demo`: one realistic quarter played through the public APIs only."""
