@@ -98,7 +98,17 @@ class Scenario:
     def _call(
         self, service: str, method: str, path: str, who: Person, body: Any = None, **kw: Any
     ) -> Any:
+        kw.setdefault("correlation", self._change_named_in(path, body))
         return self.api.call(service, method, path, who, body, **kw)
+
+    def _change_named_in(self, path: str, body: Any) -> str | None:
+        """Every call about a change carries the change's correlation id, so that
+        `audit trace` follows the change from raised to its CMDB writes."""
+        change_id = body.get("change_id") if isinstance(body, dict) else None
+        if change_id is None and path.startswith("/change-requests/"):
+            change_id = path.split("/")[2]
+        names = {change: name for name, change in self.q.changes.items()}
+        return names.get(change_id) if change_id else None
 
     def _refused(
         self, name: str, service: str, method: str, path: str, who: Person, body: Any, status: int
