@@ -43,6 +43,7 @@ bench: infra ## run the benchmarks; each prints a table and writes bench/results
 	@$(UV) run python -m bench.propagation
 	@$(UV) run python -m bench.impact
 	@$(UV) run python -m bench.replay
+	@$(UV) run python -m bench.commands
 
 clean: ## remove local state (stores, Kafka data, logs) under ./var
 	rm -rf var

@@ -1,3 +1,4 @@
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -154,3 +155,12 @@ def hs256_by_hand(claims: dict[str, object], secret: bytes) -> str:
     signing_input = b64(b'{"alg":"HS256","typ":"JWT"}') + b"." + b64(json.dumps(body).encode())
     signature = hmac.new(secret, signing_input, hashlib.sha256).digest()
     return (signing_input + b"." + b64(signature)).decode()
+
+
+def test_a_remembered_token_is_still_refused_once_it_expires(tmp_path: Path) -> None:
+    strict = Authenticator(Settings(data_dir=tmp_path, auth_mode="local", jwt_leeway_seconds=0))
+    token = strict.mint("alice", ("viewer",), timedelta(seconds=1))
+    assert strict.verify(token) == Actor("alice", ("viewer",))
+    time.sleep(1.1)
+    with pytest.raises(Unauthenticated):
+        strict.verify(token)

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import os
 import secrets
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import jwt
+from cachetools import TTLCache
 
 from changeledger.runtime.domain import Actor
 from changeledger.runtime.settings import Settings
@@ -61,6 +63,10 @@ class Authenticator:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.algorithms: list[str]
+        # A client sends the same token with every request; checking its signature each
+        # time was a fifth of a command's cost. A verified token is remembered briefly,
+        # and its expiry and not-before are still checked on every use.
+        self._verified: TTLCache[str, tuple[Actor, float, float]] = TTLCache(4096, ttl=60)
         self._jwks: jwt.PyJWKSet | None = None
         if settings.auth_mode == "local":
             self._verify_key: str | bytes = local_signing_key(settings.data_dir)
@@ -90,6 +96,17 @@ class Authenticator:
         raise Unauthenticated(f"no key {kid!r} in the configured key set")
 
     def verify(self, token: str) -> Actor:
+        remembered = self._verified.get(token)
+        if remembered is not None:
+            actor, not_before, expires = remembered
+            leeway = self.settings.jwt_leeway_seconds
+            if not_before - leeway <= time.time() < expires + leeway:
+                return actor
+        actor, not_before, expires = self._check(token)
+        self._verified[token] = (actor, not_before, expires)
+        return actor
+
+    def _check(self, token: str) -> tuple[Actor, float, float]:
         try:
             claims = jwt.decode(
                 token,
@@ -113,7 +130,7 @@ class Authenticator:
             raise Unauthenticated("the sub claim must be 1 to 200 printable characters")
         if len(roles) > 32 or any(not 0 < len(r) <= 64 for r in roles):
             raise Unauthenticated("the roles claim holds at most 32 roles of 1 to 64 characters")
-        return Actor(sub=sub, roles=tuple(roles))
+        return Actor(sub=sub, roles=tuple(roles)), float(claims.get("nbf", 0)), float(claims["exp"])
 
     def mint(self, sub: str, roles: tuple[str, ...], ttl: timedelta = timedelta(hours=12)) -> str:
         if self.settings.auth_mode != "local":

@@ -100,6 +100,7 @@ class Relay:
         batch_size: int = 500,
         idle_poll_seconds: float = 1.0,
         threads: WorkerThreads | None = None,
+        position_interval_seconds: float = 0.5,
     ) -> None:
         self.threads = threads or WorkerThreads()
         self.app = app
@@ -110,6 +111,7 @@ class Relay:
         self.leadership = leadership
         self.batch_size = batch_size
         self.idle_poll_seconds = idle_poll_seconds
+        self.position_interval_seconds = position_interval_seconds
         self.tracking_name = f"relay:{topic}"
         self.is_leader = False
         #: Recorded in the store (`position`) and acknowledged by the broker (`acked`).
@@ -179,14 +181,16 @@ class Relay:
                 await self._record_position()
 
     async def _track_acked(self) -> None:
-        """Record the acknowledged position in the store, off the publishing path: writes
-        coalesce under load, and a position recorded late only means a republish."""
+        """Record the acknowledged position in the store, off the publishing path and at
+        most once per interval: each write is a commit that a command would otherwise
+        queue behind, and a position recorded late only means a republish."""
         while True:
             await self._acked_moved.wait()
             self._acked_moved.clear()
             async for attempt in until_it_works(f"{self.source}: recording the relay position"):
                 with attempt:
                     await self._record_position()
+            await asyncio.sleep(self.position_interval_seconds)
 
     async def _record_position(self) -> None:
         acked = self.acked

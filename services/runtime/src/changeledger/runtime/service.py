@@ -111,6 +111,7 @@ class ServiceRuntime(Generic[AppT]):
             leadership=self._leadership(),
             batch_size=self.settings.relay_batch_size,
             idle_poll_seconds=self.settings.relay_idle_poll_seconds,
+            position_interval_seconds=self.settings.relay_position_interval_seconds,
             threads=self.threads,
         )
         self.consumer = Consumer(

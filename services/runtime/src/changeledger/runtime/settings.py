@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     # The relay wakes at once on events saved in this process; this bounds how long an
     # event saved by another replica of the service can wait when no wake-up reaches it.
     relay_idle_poll_seconds: float = Field(default=1.0, gt=0)
+    #: The relay records how far it has published at most this often: after a crash
+    #: it republishes at most this much (consumers drop what they already handled).
+    relay_position_interval_seconds: float = Field(default=0.5, ge=0)
 
     # Work a service does on its own clock: communication sends what is due and marks
     # late acknowledgements, risk finds overdue mitigations.
