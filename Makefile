@@ -45,6 +45,7 @@ bench: infra ## run the benchmarks; each prints a table and writes bench/results
 	@$(UV) run python -m bench.replay
 	@$(UV) run python -m bench.commands
 	@$(UV) run python -m bench.aggregate_load
+	@$(UV) run python -m bench.memory
 
 clean: ## remove local state (stores, Kafka data, logs) under ./var
 	rm -rf var
