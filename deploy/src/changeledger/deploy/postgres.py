@@ -129,7 +129,22 @@ class PostgresLauncher:
 
     def restart(self) -> None:
         bin_dir = ensure_installed()
-        self._run(bin_dir / "pg_ctl", "-D", str(self.data_dir), "-m", "fast", "-w", "restart")
+        # With a log file, as at start: the server's output would otherwise keep our
+        # captured pipe open, and this call would never return.
+        log_file = str(self.home / "postgres.log")
+        self._run(
+            bin_dir / "pg_ctl",
+            "-D",
+            str(self.data_dir),
+            "-l",
+            log_file,
+            "-m",
+            "fast",
+            "-w",
+            "-t",
+            "60",
+            "restart",
+        )
 
     @property
     def running(self) -> bool:
