@@ -13,13 +13,11 @@ from pathlib import Path
 
 import httpx
 
-from changeledger.planning.application import PlanningApplication
-from changeledger.risk.application import RiskApplication
 from changeledger.runtime.settings import Settings
 from tests.support.actors import release_body
+from tests.support.effects import assert_each_arrived_once, wait_until_each_arrived
 from tests.support.infra import KafkaServer, PostgresServer
-from tests.support.services import ServiceProcess, eventually, isolated_settings
-from tests.support.stores import events_of, opened
+from tests.support.services import ServiceProcess, isolated_settings
 
 LOAD_SECONDS = 8.0
 
@@ -93,41 +91,3 @@ def commands_across(
     assert set(statuses) <= {201, 503}, statuses
     assert statuses[201] == len(accepted) > 0
     return accepted, statuses
-
-
-def wait_until_each_arrived(settings: Settings) -> None:
-    """Until every release planning stored (answered or not) has its effects."""
-
-    def arrived() -> bool:
-        with opened(PlanningApplication, "planning", settings) as store:
-            planned = {str(e.originator_id) for e in events_of(store, "Release.Planned")}
-            learned = {str(e.originator_id) for e in events_of(store, "Release.RiskRegisterOpened")}
-        with opened(RiskApplication, "risk", settings) as store:
-            opened_for = {str(e.release_id) for e in events_of(store, "RiskRegister.Opened")}
-        return planned <= opened_for and planned <= learned
-
-    eventually(arrived, timeout=120, interval=0.5, what="every effect arrived")
-    time.sleep(2)  # let any late duplicate land before counting
-
-
-def assert_each_arrived_once(accepted: list[str], settings: Settings) -> None:
-    with opened(PlanningApplication, "planning", settings) as store:
-        planned = Counter(str(e.originator_id) for e in events_of(store, "Release.Planned"))
-        learned = Counter(
-            str(e.originator_id) for e in events_of(store, "Release.RiskRegisterOpened")
-        )
-    with opened(RiskApplication, "risk", settings) as store:
-        registers = Counter(str(e.release_id) for e in events_of(store, "RiskRegister.Opened"))
-        receipts = Counter(e.envelope_id for e in events_of(store, "ReceivedMessage.Received"))
-    print(
-        f"checked: {len(planned)} releases stored, {len(registers)} registers opened, "
-        f"{len(learned)} learned back, {len(receipts)} messages received"
-    )
-    # Every 2xx is stored once; a command whose answer was lost may be stored too.
-    assert set(accepted) <= set(planned)
-    assert set(planned.values()) == {1}
-    assert sorted(registers) == sorted(planned)
-    assert set(registers.values()) == {1}
-    assert set(receipts.values()) == {1}
-    assert sorted(learned) == sorted(planned)
-    assert set(learned.values()) == {1}
