@@ -51,16 +51,19 @@ class RawStore:
     def _id(self, originator_id: UUID) -> Any:
         return originator_id if self.postgres else originator_id.hex
 
-    def state(self, originator_id: UUID, version: int) -> bytes:
+    def _column(self, column: str, originator_id: UUID, version: int) -> Any:
         with self._cursor() as cursor:
             cursor.execute(
                 self._sql(
-                    "SELECT state FROM stored_events "
+                    f"SELECT {column} FROM stored_events "
                     "WHERE originator_id = ? AND originator_version = ?"
                 ),
                 (self._id(originator_id), version),
             )
-            return bytes(cursor.fetchone()[0])
+            return cursor.fetchone()[0]
+
+    def state(self, originator_id: UUID, version: int) -> bytes:
+        return bytes(self._column("state", originator_id, version))
 
     def write_state(self, originator_id: UUID, version: int, state: bytes) -> None:
         with self._cursor() as cursor:
@@ -102,15 +105,7 @@ class RawStore:
             )
 
     def topic(self, originator_id: UUID, version: int) -> str:
-        with self._cursor() as cursor:
-            cursor.execute(
-                self._sql(
-                    "SELECT topic FROM stored_events "
-                    "WHERE originator_id = ? AND originator_version = ?"
-                ),
-                (self._id(originator_id), version),
-            )
-            return str(cursor.fetchone()[0])
+        return str(self._column("topic", originator_id, version))
 
     def forge(self, like: UUID, new_id: UUID) -> None:
         """A new aggregate copied from `like`'s first event, its chain recomputed (the

@@ -1,4 +1,4 @@
-"""Playing the quarter: the sinks that receive its messages, then the scenario, then the
+"""Playing the quarter: the receivers of its messages, then the scenario, then the
 report. Used by `changeledger demo` and by the end-to-end scenario test."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from changeledger.cli.demo.api import Api
 from changeledger.cli.demo.quarter import Quarter, Say, Scenario
 from changeledger.cli.demo.report import Report, gather
-from changeledger.cli.demo.sinks import MailSink, WebhookSink
+from changeledger.communication.receivers import MailInbox, WebhookReceiver
 from changeledger.communication.settings import CommunicationSettings, webhook_secret
 from changeledger.runtime.auth import Authenticator
 from changeledger.runtime.settings import Settings
@@ -31,10 +31,11 @@ WEBHOOK_PORT = 8025
 
 
 @contextmanager
-def sinks(settings: Settings, webhook_port: int) -> Iterator[tuple[MailSink, WebhookSink]]:
+def receivers(settings: Settings, webhook_port: int) -> Iterator[tuple[MailInbox, WebhookReceiver]]:
     """The mail server communication sends to, and a webhook receiver."""
     own = CommunicationSettings(**settings.model_dump())
-    mail, hooks = MailSink(own.smtp_port), WebhookSink(webhook_secret(own), webhook_port)
+    mail = MailInbox(own.smtp_port)
+    hooks = WebhookReceiver(webhook_secret(own), webhook_port)
     mail.start()
     hooks.start()
     try:
@@ -50,7 +51,7 @@ def play(
     tag = f"demo-{uuid.uuid4().hex[:6]}"
     api = Api(urls, Authenticator(settings), tag)
     try:
-        with sinks(settings, webhook_port) as (mail, hooks):
+        with receivers(settings, webhook_port) as (mail, hooks):
             quarter = Scenario(api, mail, hooks, say).play()
         return Played(quarter, gather(api, quarter), api.calls, tag)
     finally:

@@ -9,6 +9,7 @@ the power/interest grid get messages by e-mail and webhook, and acknowledge some
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -30,7 +31,7 @@ from changeledger.cli.demo.people import (
     ROSE,
     Person,
 )
-from changeledger.cli.demo.sinks import MailSink, WebhookSink
+from changeledger.communication.receivers import MailInbox, WebhookReceiver
 
 
 @dataclass
@@ -48,10 +49,11 @@ class Quarter:
 
 
 Say = Callable[[str], None]
+_ACK_TOKEN = re.compile(r"/acks/([A-Za-z0-9_\-.~]+)")
 
 
 class Scenario:
-    def __init__(self, api: Api, mail: MailSink, hooks: WebhookSink, say: Say) -> None:
+    def __init__(self, api: Api, mail: MailInbox, hooks: WebhookReceiver, say: Say) -> None:
         self.api = api
         self.mail = mail
         self.hooks = hooks
@@ -757,12 +759,15 @@ class Scenario:
         return found
 
     def _ack_tokens(self, subject: str, expected: int) -> list[str]:
-        got = [
-            r.ack_token
-            for r in [*self.mail.received, *self.hooks.received]
-            if r.subject == subject and r.ack_token
-        ]
-        return [t for t in got if t] if len(got) >= expected else []
+        """The tokens of the acknowledgement links the recipients of `subject` received
+        (empty until each of the `expected` recipients received one)."""
+        texts = [
+            str(mail.get_body(("plain",)).get_content())  # type: ignore[union-attr]
+            for mail in self.mail.mails
+            if mail["Subject"] == subject
+        ] + [hook["ack_link"] or "" for hook in self.hooks.received if hook["subject"] == subject]
+        tokens = [found.group(1) for text in texts if (found := _ACK_TOKEN.search(text))]
+        return tokens if len(tokens) >= expected else []
 
     def benefits_review(self) -> None:
         self.say("The payments release's benefits are measured and reviewed; it closes")
