@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 import schemathesis
 from fastapi import FastAPI
-from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
+from schemathesis.python.asgi import shutdown_lifespans
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from changeledger.contracts import SERVICES
@@ -38,14 +38,11 @@ APPS = {service: _app(service) for service in SERVICES}
 
 
 @pytest.fixture(scope="module", autouse=True)
-def started() -> Iterator[None]:
-    """Each app's lifespan (its store, relay and consumers) runs while it is fuzzed."""
-    clients = [TestClient(app) for app in APPS.values()]
-    for client in clients:
-        client.__enter__()
+def stopped_at_the_end() -> Iterator[None]:
+    """Schemathesis runs each app's lifespan (its store, relay, consumers and jobs) once, at
+    its first request; this stops them all when the module is done, not at exit."""
     yield
-    for client in clients:
-        client.__exit__(None, None, None)
+    shutdown_lifespans()
 
 
 def fuzz(service: str) -> Any:

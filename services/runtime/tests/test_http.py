@@ -340,3 +340,17 @@ def test_kafka_security_settings_reach_the_clients() -> None:
     assert tls["security_protocol"] == "SSL"
     with pytest.raises(ValueError, match="USERNAME"):
         kafka_security(Settings(kafka_security_protocol="SASL_PLAINTEXT"))
+
+
+def test_an_app_started_again_runs_afresh_on_the_same_store(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, kafka_bootstrap_servers="127.0.0.1:1")
+    api = create_service(ServiceDefinition("notes", Notes, routers=[router]), settings)
+    token = "Bearer " + Authenticator(settings).mint("alice", ("release-manager",))
+    with TestClient(api, headers={"Authorization": token}) as first:
+        written = first.post("/notes", json={"text": "before the restart"}).json()["id"]
+        runtime = api.state.runtime
+    with TestClient(api, headers={"Authorization": token}) as second:
+        assert api.state.runtime is not runtime
+        assert second.get(f"/notes/{written}").json()["text"] == "before the restart"
+        assert second.post("/notes", json={"text": "after it"}).status_code == 201
+        assert len(api.state.runtime.app.recorder.select_notifications(1, 10)) == 2

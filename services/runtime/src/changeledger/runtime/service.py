@@ -98,6 +98,8 @@ class ServiceRuntime(Generic[AppT]):
         self.failures: dict[str, str] = {}
 
     async def start(self) -> None:
+        if self._stopped or self._tasks:
+            raise RuntimeError(f"{self.name}: a runtime starts once; make a new one")
         self.app = await asyncio.to_thread(
             open_store, self.definition.application, self.name, self.settings
         )
@@ -279,10 +281,12 @@ def create_service(
     definition: ServiceDefinition[AppT], settings: Settings | None = None
 ) -> FastAPI:
     settings = settings or Settings()
-    runtime = ServiceRuntime(definition, settings)
 
     @asynccontextmanager
     async def lifespan(api: FastAPI) -> AsyncIterator[None]:
+        # A runtime per lifespan: a test client may start and stop one app several times.
+        runtime = ServiceRuntime(definition, settings)
+        api.state.runtime = runtime
         await runtime.start()
         api.state.application = runtime.app
         try:
@@ -296,7 +300,6 @@ def create_service(
         version="0.1.0",
         lifespan=lifespan,
     )
-    api.state.runtime = runtime
     api.state.settings = settings
     api.state.authenticator = Authenticator(settings)
     api.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes)
@@ -322,9 +325,9 @@ def create_service(
         return {"status": "ok", "service": definition.name}
 
     @api.get("/readyz", tags=["operations"])
-    async def readyz() -> JSONResponse:
+    async def readyz(request: Request) -> JSONResponse:
         """Readiness: the store answers and Kafka is connected."""
-        ready, parts = await runtime.readiness()
+        ready, parts = await request.app.state.runtime.readiness()
         body = {"status": "ready" if ready else "not ready", "service": definition.name, **parts}
         return JSONResponse(body, status_code=200 if ready else 503)
 
