@@ -56,7 +56,8 @@ AppT = TypeVar("AppT", bound=ServiceApplication)
 @dataclass(frozen=True)
 class Job(Generic[AppT]):
     """Work a service does on its own clock, with no request arriving: `run(app)` every
-    `interval` seconds (default `CHANGELEDGER_JOB_INTERVAL_SECONDS`), as the service."""
+    `interval` seconds (default `CHANGELEDGER_JOB_INTERVAL_SECONDS`), as the service, on
+    the one replica whose relay leads."""
 
     name: str
     run: Callable[[AppT], object]
@@ -227,7 +228,10 @@ class ServiceRuntime(Generic[AppT]):
 
         while True:
             await asyncio.sleep(job.interval or self.settings.job_interval_seconds)
-            await self.threads.run(run)
+            # One replica does the service's own work, the one whose relay leads: two
+            # schedulers would both deliver a due message before either recorded it.
+            if self.relay.is_leader:
+                await self.threads.run(run)
 
     async def _supervise(
         self, work: Callable[[], Awaitable[None]], what: str, restart: bool = True
