@@ -1,15 +1,24 @@
 """`changeledger audit rebuild`: a service's state replayed from its events agrees with
-its snapshots, until a snapshot is corrupted on purpose (SQLite and PostgreSQL)."""
+its snapshots and with a running service's read models, until one is corrupted on
+purpose (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from changeledger.cli.main import app as cli
 from changeledger.planning.application import PlanningApplication
 from changeledger.planning.domain import Priority
+from changeledger.planning.service import definition as planning
+from changeledger.runtime.auth import Authenticator
 from changeledger.runtime.domain import acting
 from changeledger.runtime.rebuild import rebuild
+from changeledger.runtime.service import create_service
 from changeledger.runtime.settings import Settings
 from tests.support.actors import Q1, RELEASE_MANAGER
 from tests.support.stores import cli_env, opened
@@ -47,3 +56,47 @@ def test_rebuild_finds_a_snapshot_that_no_longer_follows_from_the_events(
     wider = settings.model_copy(update={"snapshot_interval": 5})
     with opened(PlanningApplication, "planning", wider) as app:
         assert any("'Hacked' from its snapshot" in d for d in rebuild(app).differences)
+
+
+def test_rebuild_against_a_running_service_compares_its_read_models(
+    store_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    api = create_service(planning, store_settings)
+    auditor = {
+        "Authorization": "Bearer " + Authenticator(store_settings).mint("audrey", ("auditor",))
+    }
+    runner = CliRunner()
+    with TestClient(api, base_url="http://planning") as client:
+        # The command line reaches the running service through this client.
+        monkeypatch.setattr(httpx, "get", lambda url, **kwargs: client.get(url, **kwargs))
+        app = api.state.application
+        with acting(RELEASE_MANAGER):
+            release = app.plan_release("Spring", "rita", Priority.HIGH, Q1)
+            app.put_release_on_hold(release.id, "funds")
+        live = client.get("/audit/read-models", headers=auditor).json()
+        assert live["portfolio"]["aggregates"] == 1
+        with acting(RELEASE_MANAGER):  # saved after the live view was read: not compared
+            app.plan_release("Summer", "rita", Priority.LOW, Q1)
+        agreed = rebuild(app, live=live)
+        assert (agreed.views_compared, agreed.differences) == (1, [])
+        assert client.get("/audit/read-models").status_code == 401
+
+        against = ["audit", "rebuild", "--service", "planning", "--against", "http://planning"]
+        env = cli_env(store_settings) | {"CHANGELEDGER_TOKEN": auditor["Authorization"][7:]}
+        result = runner.invoke(cli, against, env=env)
+        assert result.exit_code == 0, result.output
+        assert "compared with http://planning" in result.output
+
+        # The running service's view drifts from its events (a bug, or memory corrupted).
+        def drift(view: Any) -> None:
+            view.aggregates[release.id].name = "Drifted"
+
+        app.portfolio.query(drift)
+        result = runner.invoke(cli, against, env=env)
+    assert result.exit_code == 1
+    assert "read model portfolio" in result.output
+    assert "holds 2 aggregates" in result.output
+
+    without_service = runner.invoke(cli, against[:2] + against[4:], env=env)
+    assert without_service.exit_code == 2
+    assert "--service" in without_service.output

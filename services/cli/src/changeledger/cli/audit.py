@@ -12,9 +12,10 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
+import httpx
 import typer
 from rich.console import Console
 from rich.progress import (
@@ -302,24 +303,64 @@ def export_command(
             sink.close()
 
 
+def _live_read_models(url: str, token: str | None) -> dict[str, dict[str, Any]]:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    try:
+        answer = httpx.get(f"{url.rstrip('/')}/audit/read-models", headers=headers, timeout=60)
+    except httpx.HTTPError as error:
+        raise typer.BadParameter(f"{url} does not answer: {error}") from None
+    if answer.status_code != 200:
+        detail = (
+            answer.json().get("detail")
+            if answer.headers.get("content-type", "").endswith("json")
+            else answer.text
+        )
+        raise typer.BadParameter(f"{url} answered {answer.status_code}: {detail}")
+    live: dict[str, dict[str, Any]] = answer.json()
+    return live
+
+
 @audit_app.command("rebuild")
 def rebuild_command(
     service: Annotated[str | None, typer.Option(help="One service (default: all four)")] = None,
+    against: Annotated[
+        str | None,
+        typer.Option(
+            help="The URL of the service running on this store: compare its in-memory read "
+            "models too (needs --service, and an auditor's token)",
+        ),
+    ] = None,
+    token: Annotated[
+        str | None,
+        typer.Option(envvar="CHANGELEDGER_TOKEN", help="Bearer token for --against"),
+    ] = None,
 ) -> None:
     """Replay a service's store into fresh aggregates and read models, and compare them
-    with its snapshots; exit 1 listing every difference."""
-    reports = _per_service(services_of(service), Settings(), "replaying", rebuild)
+    with its snapshots and, with --against, with the running service's read models; exit
+    1 listing every difference."""
+    live = None
+    if against is not None:
+        if service is None:
+            raise typer.BadParameter("--against names one service's URL: give --service too")
+        live = _live_read_models(against, token)
+    reports = _per_service(
+        services_of(service),
+        Settings(),
+        "replaying",
+        lambda app, progress: rebuild(app, progress, live),
+    )
     table = Table(title="Rebuilt from the events")
     for column in ("service", "events", "aggregates", "snapshots", "read models", "events/s"):
         table.add_column(column, justify="left" if column == "service" else "right")
     table.add_column("result")
     for r in reports:
+        compared = f", compared with {against}" if r.views_compared else ""
         table.add_row(
             r.service,
             f"{r.events:,}",
             f"{r.aggregates:,}",
             f"{r.snapshots_checked:,}",
-            ", ".join(f"{k} ({v:,})" for k, v in r.views.items()),
+            ", ".join(f"{k} ({v:,})" for k, v in r.views.items()) + compared,
             f"{r.rate:,.0f}",
             "[green]consistent[/green]" if not r.differences else "[red]DIFFERS[/red]",
         )

@@ -27,6 +27,7 @@ from changeledger.runtime.history import (
     trace,
 )
 from changeledger.runtime.http import Command, query, requires
+from changeledger.runtime.rebuild import live_fingerprints
 from changeledger.runtime.store import ServiceApplication
 
 router = APIRouter(prefix="/audit", tags=["audit"])
@@ -109,6 +110,15 @@ async def audit_verify(request: Request, auditor: Auditor) -> dict[str, Any]:
         "unsealed": report.unsealed,
         "events_per_second": round(report.rate),
     }
+
+
+@router.get("/read-models")
+async def audit_read_models(request: Request, auditor: Auditor) -> dict[str, dict[str, Any]]:
+    """Each read model this service keeps in memory, brought up to date: the log position
+    it has folded to, how many aggregates it holds and a hash of their states.
+    `changeledger audit rebuild --against` compares them with read models rebuilt from
+    the store."""
+    return await query(live_fingerprints, _app(request))
 
 
 @router.get("/export", response_class=StreamingResponse)

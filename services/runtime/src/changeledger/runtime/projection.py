@@ -91,6 +91,11 @@ class LiveProjection(Generic[P]):
         self._lock = threading.Lock()
         self._topics = [get_topic(cls) for cls in self._view.topics]
 
+    @property
+    def position(self) -> int:
+        """The log position of the last event folded into the view."""
+        return self._position
+
     def query(self, fn: Callable[[P], R], as_of: datetime | None = None) -> R:
         """`fn` of the view with everything saved so far, or as it was at `as_of`
         (call from a worker thread: it reads the store)."""

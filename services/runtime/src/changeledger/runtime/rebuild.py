@@ -1,19 +1,22 @@
 """Rebuilding a service's state from its events alone, and comparing it with what the
-service keeps: its snapshots (the stored projections of its aggregates) and the read
-models it builds. A difference means a stored projection no longer follows from the
-events: it was corrupted, or written by code that has since changed.
+service keeps: its snapshots (the stored projections of its aggregates) and, given the
+fingerprints of a running service's read models, those too. A difference means a
+projection no longer follows from the events: it was corrupted, or built by code that
+has since changed.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
-from changeledger.runtime.history import changes, state_of, stored_events
-from changeledger.runtime.projection import LiveProjection
+from changeledger.runtime.history import changes, plain, state_of, stored_events
+from changeledger.runtime.projection import LiveProjection, Projection
 from changeledger.runtime.store import ServiceApplication
 
 
@@ -24,6 +27,8 @@ class Rebuilt:
     aggregates: int = 0
     snapshots_checked: int = 0
     views: dict[str, int] = field(default_factory=dict)
+    #: Read models compared with the running service's.
+    views_compared: int = 0
     differences: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -32,35 +37,74 @@ class Rebuilt:
         return self.events / self.seconds if self.seconds else 0.0
 
 
-def rebuild(app: ServiceApplication, progress: Callable[[int], None] | None = None) -> Rebuilt:
+def fingerprint(view: Projection) -> dict[str, Any]:
+    """How many aggregates a read model holds, and one hash over their versions and
+    states: equal for two views folded from the same events, in any process."""
+    aggregates: dict[UUID, Any] = getattr(view, "aggregates", {})
+    digest = hashlib.sha256()
+    for aggregate_id in sorted(aggregates, key=str):
+        aggregate = aggregates[aggregate_id]
+        fields = {
+            # A set's order differs between processes (string hashing is randomised).
+            name: sorted(value, key=repr) if isinstance(value, set | frozenset) else value
+            for name, value in vars(aggregate).items()
+            if not name.startswith("_")
+        }
+        entry = [str(aggregate_id), aggregate.version, plain(fields)]
+        digest.update(json.dumps(entry, sort_keys=True, default=str).encode() + b"\n")
+    return {"aggregates": len(aggregates), "sha256": digest.hexdigest()}
+
+
+def live_views(app: ServiceApplication) -> dict[str, LiveProjection[Any]]:
+    return {name: p for name, p in vars(app).items() if isinstance(p, LiveProjection)}
+
+
+def live_fingerprints(app: ServiceApplication) -> dict[str, dict[str, Any]]:
+    """Each read model the service keeps, brought up to date: the log position it has
+    folded to, and its fingerprint (call from a worker thread: it reads the store)."""
+
+    def current(projection: LiveProjection[Any]) -> dict[str, Any]:
+        return projection.query(lambda view: {"position": projection.position} | fingerprint(view))
+
+    return {name: current(projection) for name, projection in live_views(app).items()}
+
+
+def rebuild(
+    app: ServiceApplication,
+    progress: Callable[[int], None] | None = None,
+    live: dict[str, dict[str, Any]] | None = None,
+) -> Rebuilt:
     """Fold every event into fresh aggregates and fresh read models; compare each
-    snapshotted aggregate with what its snapshot gives."""
+    snapshotted aggregate with what its snapshot gives and, given a running service's
+    `live_fingerprints`, each read model with its live one (folded to the same position)."""
     report = Rebuilt(app.name)
     started = time.perf_counter()
     fresh: dict[UUID, Any] = {}
-    views = {
-        name: projection.factory()
-        for name, projection in vars(app).items()
-        if isinstance(projection, LiveProjection)
-    }
+    views = {name: projection.factory() for name, projection in live_views(app).items()}
+    # A live view may be behind or ahead of the store as read here: fold each rebuilt one
+    # only as far as its live counterpart had.
+    until = {name: int(theirs["position"]) for name, theirs in (live or {}).items()}
     intervals: dict[type, int] = dict(app.snapshotting_intervals or {})
     # Each snapshotted aggregate's state where its latest snapshot should have been
     # taken, so a snapshot is checked against the events before it, not by loading it
     # and the events after it again.
     at_snapshot: dict[UUID, tuple[int, dict[str, Any]]] = {}
-    for _, event in stored_events(app):
+    for position, event in stored_events(app):
         aggregate = fresh[event.originator_id] = event.mutate(fresh.get(event.originator_id))
         interval = intervals.get(type(aggregate))
         if interval and aggregate.version % interval == 0:
             at_snapshot[event.originator_id] = (aggregate.version, state_of(aggregate))
-        for view in views.values():
-            if isinstance(event, view.topics):
+        for name, view in views.items():
+            if isinstance(event, view.topics) and position <= until.get(name, position):
                 view.apply(event)
         report.events += 1
         if progress is not None and report.events % 10_000 == 0:
             progress(report.events)
     report.aggregates = len(fresh)
     report.views = {name: len(getattr(view, "aggregates", ())) for name, view in views.items()}
+    if live is not None:
+        report.differences += _read_model_differences(views, live)
+        report.views_compared = len(views)
     for aggregate_id in fresh:
         differences = _snapshot_differences(app, aggregate_id, fresh, at_snapshot)
         if differences is not None:
@@ -94,3 +138,23 @@ def _snapshot_differences(
         f"{now!r} from its events"
         for name, was, now in changes(stored, replayed)
     ]
+
+
+def _read_model_differences(
+    views: dict[str, Projection], live: dict[str, dict[str, Any]]
+) -> list[str]:
+    differences = []
+    for name, view in views.items():
+        theirs = live.get(name)
+        if theirs is None:
+            differences.append(f"read model {name}: the running service did not report it")
+            continue
+        ours = fingerprint(view)
+        if (ours["aggregates"], ours["sha256"]) != (theirs["aggregates"], theirs["sha256"]):
+            differences.append(
+                f"read model {name} (to log position {theirs['position']}): the running "
+                f"service holds {theirs['aggregates']} aggregates (sha256 "
+                f"{str(theirs['sha256'])[:12]}), the events give {ours['aggregates']} "
+                f"(sha256 {ours['sha256'][:12]})"
+            )
+    return differences
