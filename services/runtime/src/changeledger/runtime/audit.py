@@ -16,8 +16,9 @@ import hashlib
 import hmac
 import json
 import time
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -37,6 +38,8 @@ from changeledger.runtime.store import ServiceApplication
 
 AUDIT_LOG_ID = uuid5(NAMESPACE_URL, "urn:changeledger:audit-log")
 _BATCH = 5000
+#: Events a verification keeps unhashed, for a checkpoint recorded after later events.
+_RECENT = 10_000
 
 
 class AuditLog(Aggregate):
@@ -71,12 +74,19 @@ def signature(key: bytes, service: str, position: int, log_hash: str) -> str:
     return hmac.new(key, f"{service}\n{position}\n{log_hash}".encode(), hashlib.sha256).hexdigest()
 
 
-def segment_hash(previous: str, entries: Iterable[tuple[int, str]]) -> str:
+class LogHash:
     """The hash of the log from the previous checkpoint on: each event's position and
-    chain hash, in order (one hash per segment, not per event, keeps verifying fast)."""
-    digest = hashlib.sha256(previous.encode())
-    digest.update("".join(f"\n{position}:{chain}" for position, chain in entries).encode())
-    return digest.hexdigest()
+    chain hash, in order (one hash per segment, not per event, keeps verifying fast).
+    Fed one event at a time, so neither sealing nor verifying holds a segment in memory."""
+
+    def __init__(self, previous: str) -> None:
+        self._digest = hashlib.sha256(previous.encode())
+
+    def add(self, position: int, chain: str) -> None:
+        self._digest.update(f"\n{position}:{chain}".encode())
+
+    def hexdigest(self) -> str:
+        return self._digest.hexdigest()
 
 
 def notifications_after(app: ServiceApplication, position: int) -> Iterator[Notification]:
@@ -116,14 +126,14 @@ def seal_log(app: ServiceApplication, key: bytes, witness: Path | None = None) -
 def _seal(app: ServiceApplication, key: bytes, witness: Path | None) -> int | None:
     log = app.get(AUDIT_LOG_ID, AuditLog) if app.contains(AUDIT_LOG_ID) else AuditLog()
     assert isinstance(app.mapper, ChainingMapper)
-    entries: list[tuple[int, str]] = []
-    news = False
+    segment, position, news = LogHash(log.log_hash), 0, False
     for notification in notifications_after(app, log.position):
-        entries.append((notification.id, _chain_of(app.mapper, notification)))
+        position = notification.id
+        segment.add(position, _chain_of(app.mapper, notification))
         news = news or notification.topic != SEALED_TOPIC
     if not news:
         return None
-    position, log_hash = entries[-1][0], segment_hash(log.log_hash, entries)
+    log_hash = segment.hexdigest()
     signed = signature(key, app.name, position, log_hash)
     log.sealed(position, log_hash, signed)
     app.save(log)
@@ -269,7 +279,7 @@ def _verify(
                 "content was altered"
             )
         heads[originator_id] = (version, chain)
-        unsealed.entries.append((position, chain))
+        unsealed.add(position, chain)
         last_id = position
         report.events += 1
         if topic == SEALED_TOPIC:
@@ -283,7 +293,7 @@ def _verify(
             f"the log ends at position {last_id}, but was sealed up to "
             f"{report.sealed_position}: its tail was truncated"
         )
-    report.unsealed = len(unsealed.entries)
+    report.unsealed = unsealed.events
 
 
 def _where(originator_id: str, version: int, position: int) -> str:
@@ -312,12 +322,42 @@ def _check_witness(
         )
 
 
-@dataclass
 class Segment:
-    """The log since the last verified checkpoint."""
+    """The log since the last verified checkpoint. Its events are folded into the log
+    hash as they are read, except the latest few: a checkpoint is recorded just after
+    the position it seals, so events in between belong to the next segment."""
 
-    previous: str = GENESIS
-    entries: list[tuple[int, str]] = field(default_factory=list)
+    def __init__(self) -> None:
+        self.events = 0
+        self._hash = LogHash(GENESIS)
+        self._recent: deque[tuple[int, str]] = deque()
+        self._folded_up_to = 0
+
+    def add(self, position: int, chain: str) -> None:
+        self.events += 1
+        self._recent.append((position, chain))
+        if len(self._recent) > _RECENT:
+            self._fold()
+
+    def _fold(self) -> None:
+        position, chain = self._recent.popleft()
+        self._hash.add(position, chain)
+        self._folded_up_to = position
+
+    def hash_up_to(self, position: int) -> str | None:
+        """The segment's hash up to `position`; None when events after it were folded
+        already (a checkpoint recorded long after what it seals: not how they are made)."""
+        if self._folded_up_to > position:
+            return None
+        while self._recent and self._recent[0][0] <= position:
+            self._fold()
+        return self._hash.hexdigest()
+
+    def begin_after(self, sealed_hash: str) -> None:
+        """Start the next segment, with the events read beyond the checkpoint."""
+        self.events = len(self._recent)
+        self._hash = LogHash(sealed_hash)
+        self._folded_up_to = 0
 
 
 def _check_seal(
@@ -329,13 +369,11 @@ def _check_seal(
     report: Verification,
 ) -> None:
     position, sealed_hash = _signed(service, key, state, f"the checkpoint at {where}")
-    covered = [entry for entry in unsealed.entries if entry[0] <= position]
-    if segment_hash(unsealed.previous, covered) != sealed_hash:
+    if unsealed.hash_up_to(position) != sealed_hash:
         raise Tampered(
             f"the log up to position {position} differs from what the checkpoint at "
             f"{where} sealed: events were inserted, deleted or altered before it"
         )
     report.checkpoints += 1
     report.sealed_position = position
-    unsealed.previous = sealed_hash
-    unsealed.entries = unsealed.entries[len(covered) :]
+    unsealed.begin_after(sealed_hash)
