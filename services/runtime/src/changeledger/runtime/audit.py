@@ -16,9 +16,10 @@ import hashlib
 import hmac
 import json
 import time
-from collections import deque
+from bisect import bisect_right
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -38,7 +39,8 @@ from changeledger.runtime.store import ServiceApplication
 
 AUDIT_LOG_ID = uuid5(NAMESPACE_URL, "urn:changeledger:audit-log")
 _BATCH = 5000
-#: Events a verification keeps unhashed, for a checkpoint recorded after later events.
+#: Events a verification keeps unhashed at least, for a checkpoint recorded after later
+#: events (it hashes them in runs of this many).
 _RECENT = 10_000
 
 
@@ -84,6 +86,11 @@ class LogHash:
 
     def add(self, position: int, chain: str) -> None:
         self._digest.update(f"\n{position}:{chain}".encode())
+
+    def add_all(self, entries: list[tuple[int, str]]) -> None:
+        self._digest.update(
+            "".join(f"\n{position}:{chain}" for position, chain in entries).encode()
+        )
 
     def hexdigest(self) -> str:
         return self._digest.hexdigest()
@@ -236,12 +243,12 @@ def raw_log(app: ServiceApplication) -> Iterator[RawEvent]:
         with recorder.datastore.transaction(commit=False) as cursor:
             cursor.execute(statement, (position, _BATCH))
             rows = cursor.fetchall()
-        for row in rows:
-            values = tuple(row.values()) if isinstance(row, dict) else tuple(row)
-            yield values[0], text(values[1]), values[2], values[3], bytes(values[4])
+        if rows and isinstance(rows[0], dict):  # PostgreSQL's rows are dicts
+            rows = [tuple(row.values()) for row in rows]
+        yield from [(row[0], text(row[1]), row[2], row[3], bytes(row[4])) for row in rows]
         if len(rows) < _BATCH:
             return
-        position = rows[-1][0] if not isinstance(rows[-1], dict) else next(iter(rows[-1].values()))
+        position = rows[-1][0]
 
 
 def _verify(
@@ -330,27 +337,28 @@ class Segment:
     def __init__(self) -> None:
         self.events = 0
         self._hash = LogHash(GENESIS)
-        self._recent: deque[tuple[int, str]] = deque()
+        self._recent: list[tuple[int, str]] = []
         self._folded_up_to = 0
 
     def add(self, position: int, chain: str) -> None:
         self.events += 1
         self._recent.append((position, chain))
-        if len(self._recent) > _RECENT:
-            self._fold()
+        if len(self._recent) >= 2 * _RECENT:
+            self._fold(len(self._recent) - _RECENT)
 
-    def _fold(self) -> None:
-        position, chain = self._recent.popleft()
-        self._hash.add(position, chain)
-        self._folded_up_to = position
+    def _fold(self, count: int) -> None:
+        """Hash the oldest `count` recent events, in one go."""
+        folded, self._recent = self._recent[:count], self._recent[count:]
+        if folded:
+            self._hash.add_all(folded)
+            self._folded_up_to = folded[-1][0]
 
     def hash_up_to(self, position: int) -> str | None:
         """The segment's hash up to `position`; None when events after it were folded
         already (a checkpoint recorded long after what it seals: not how they are made)."""
         if self._folded_up_to > position:
             return None
-        while self._recent and self._recent[0][0] <= position:
-            self._fold()
+        self._fold(bisect_right(self._recent, position, key=itemgetter(0)))
         return self._hash.hexdigest()
 
     def begin_after(self, sealed_hash: str) -> None:
