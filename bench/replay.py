@@ -11,6 +11,7 @@ compared with the snapshots) are timed. The targets (DESIGN.md section 7) are at
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 import time
 from datetime import date, timedelta
@@ -21,11 +22,12 @@ from rich.table import Table
 from bench.support import console, write_results
 from changeledger.planning.application import PlanningApplication
 from changeledger.planning.domain import Period, Priority, Release
-from changeledger.runtime.audit import seal_log, verify
+from changeledger.runtime.audit import seal_log
 from changeledger.runtime.domain import Actor, Provenance, acting
 from changeledger.runtime.rebuild import rebuild
 from changeledger.runtime.settings import Settings
 from changeledger.runtime.store import open_store
+from changeledger.runtime.verification import verify
 
 KEY = b"bench checkpoint key"
 ACTOR = Provenance(Actor("bench", ("release-manager",)), "bench", "bench")
@@ -62,6 +64,9 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--per-release", type=int, default=149)
     parser.add_argument("--batch", type=int, default=5_000, help="events per transaction")
+    parser.add_argument(
+        "--workers", type=int, default=os.cpu_count() or 1, help="processes verifying"
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -78,7 +83,7 @@ def main() -> None:
 
         app = open_store(PlanningApplication, "planning", settings)
         try:
-            verified = verify(app, KEY)
+            verified = verify(app, KEY, workers=args.workers)
         finally:
             app.close()
         app = open_store(PlanningApplication, "planning", settings)

@@ -1,6 +1,7 @@
 """Each kind of tampering, done directly on a service's tables (SQLite and PostgreSQL),
 is found by `verify`, which names the first broken link; an untouched store verifies
-clean."""
+clean. Each is checked with the log read whole and in chunks of 1 and 4 events, whose
+links are then stitched (as when chunks are checked in parallel)."""
 
 from __future__ import annotations
 
@@ -12,9 +13,10 @@ import pytest
 
 from changeledger.planning.application import PlanningApplication
 from changeledger.planning.domain import Priority
-from changeledger.runtime.audit import seal_log, verify
+from changeledger.runtime.audit import seal_log
 from changeledger.runtime.domain import acting
 from changeledger.runtime.settings import Settings
+from changeledger.runtime.verification import CHUNK, verify
 from tests.support.actors import Q1, RELEASE_MANAGER
 from tests.support.stores import opened
 from tests.support.tamper import RawStore
@@ -26,9 +28,10 @@ class Scene:
     """A planning store with three releases of three events each, sealed, and more
     events after the seal."""
 
-    def __init__(self, settings: Settings, witness: Path) -> None:
+    def __init__(self, settings: Settings, witness: Path, chunk: int = CHUNK) -> None:
         self.settings = settings
         self.witness = witness
+        self.chunk = chunk
         self.raw = RawStore(settings, "planning")
         with opened(PlanningApplication, "planning", settings) as app, acting(RELEASE_MANAGER):
             self.releases: list[UUID] = []
@@ -42,12 +45,12 @@ class Scene:
 
     def verify(self) -> Any:
         with opened(PlanningApplication, "planning", self.settings) as app:
-            return verify(app, KEY, self.witness)
+            return verify(app, KEY, self.witness, chunk=self.chunk)
 
 
-@pytest.fixture
-def scene(store_settings: Settings, tmp_path: Path) -> Scene:
-    return Scene(store_settings, tmp_path / "witness.json")
+@pytest.fixture(params=[CHUNK, 1, 4], ids=["whole", "chunks-of-1", "chunks-of-4"])
+def scene(store_settings: Settings, tmp_path: Path, request: pytest.FixtureRequest) -> Scene:
+    return Scene(store_settings, tmp_path / "witness.json", request.param)
 
 
 def test_an_untouched_store_verifies_clean(scene: Scene) -> None:
@@ -100,3 +103,25 @@ def test_a_truncated_tail(scene: Scene) -> None:
     assert scene.sealed_at is not None
     scene.raw.truncate_after(scene.sealed_at - 1)  # the sealed events and the checkpoint
     assert "cut off" in scene.verify().broken
+
+
+def test_chunks_checked_in_parallel_processes_give_the_same_answer(
+    store_settings: Settings, tmp_path: Path
+) -> None:
+    scene = Scene(store_settings, tmp_path / "witness.json")
+
+    def in_processes() -> Any:
+        with opened(PlanningApplication, "planning", scene.settings) as app:
+            return verify(app, KEY, scene.witness, workers=2, chunk=3)
+
+    clean = in_processes()
+    assert (clean.broken, clean.events, clean.aggregates, clean.checkpoints) == (
+        None,
+        12,
+        4,
+        1,
+    )
+    scene.raw.alter(scene.releases[1], 2, b"waiting", b"WAITING")
+    tampered = in_processes().broken
+    assert tampered == scene.verify().broken
+    assert "content was altered" in tampered

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import importlib
 import json
+import os
 import sys
 import tempfile
 import time
@@ -29,7 +30,7 @@ from rich.progress import (
 from rich.table import Table
 
 from changeledger.contracts import SERVICES
-from changeledger.runtime.audit import audit_key, verify, witness_file
+from changeledger.runtime.audit import audit_key, witness_file
 from changeledger.runtime.history import (
     EXPORT_FIELDS,
     Entry,
@@ -44,6 +45,7 @@ from changeledger.runtime.history import (
 from changeledger.runtime.rebuild import rebuild
 from changeledger.runtime.settings import Settings
 from changeledger.runtime.store import ServiceApplication, open_store
+from changeledger.runtime.verification import verify
 from changeledger.runtime.whatif import apply, fork
 
 audit_app = typer.Typer(help="The audit trail: verify it, and read it.", no_args_is_help=True)
@@ -104,6 +106,13 @@ def _per_service(
 @audit_app.command("verify")
 def verify_command(
     service: Annotated[str | None, typer.Option(help="One service (default: all four)")] = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Processes that check a log of more than 100,000 events in parallel",
+        ),
+    ] = os.cpu_count() or 1,
 ) -> None:
     """Check every event's hash chain and every signed checkpoint of the log; exit 1,
     naming the first broken link, if anything was altered, removed or added by hand."""
@@ -113,7 +122,9 @@ def verify_command(
         services_of(service),
         settings,
         "verifying",
-        lambda app, advance: verify(app, key, witness_file(settings, app.name), advance),
+        lambda app, advance: verify(
+            app, key, witness_file(settings, app.name), advance, workers=workers
+        ),
     )
     table = Table(title="Audit trail")
     for column in (

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import AwareDatetime
 
-from changeledger.runtime.audit import audit_key, verify, witness_file
+from changeledger.runtime.audit import audit_key, witness_file
 from changeledger.runtime.domain import InvalidValue, NotFound
 from changeledger.runtime.history import (
     EXPORT_FIELDS,
@@ -29,6 +29,7 @@ from changeledger.runtime.history import (
 from changeledger.runtime.http import Command, query, requires
 from changeledger.runtime.rebuild import live_fingerprints
 from changeledger.runtime.store import ServiceApplication
+from changeledger.runtime.verification import verify
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 AUDITORS = ("auditor",)

@@ -60,10 +60,12 @@ class ServiceApplication(Application[UUID]):
     def construct_mapper(self) -> Mapper[UUID]:
         # Every event is chained to its aggregate's previous one (tamper evidence).
         self.chain_heads = ChainHeads()
-        self.chain_heads.read = self._stored_chain
+        self.chain_heads.read = self.stored_chain
         return ChainingMapper(super().construct_mapper(), self.chain_heads)
 
-    def _stored_chain(self, originator_id: UUID, version: int) -> str | None:
+    def stored_chain(self, originator_id: UUID, version: int) -> str | None:
+        """The chain hash stored with an aggregate's event at `version` (None when there
+        is no such event, or it carries no chain)."""
         found = self.recorder.select_events(originator_id, gt=version - 1, lte=version, limit=1)
         if not found:
             return None
