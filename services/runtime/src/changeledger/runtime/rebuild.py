@@ -16,7 +16,7 @@ from typing import Any
 from uuid import UUID
 
 from changeledger.runtime.history import changes, plain, state_of, stored_events
-from changeledger.runtime.projection import LiveProjection, Projection
+from changeledger.runtime.projection import AggregateIndex, LiveProjection, Projection
 from changeledger.runtime.store import ServiceApplication
 
 
@@ -89,14 +89,25 @@ def rebuild(
     # taken, so a snapshot is checked against the events before it, not by loading it
     # and the events after it again.
     at_snapshot: dict[UUID, tuple[int, dict[str, Any]]] = {}
+    # With no live read model to compare, an aggregate that a read model indexes is
+    # folded once, for both: the read model's copy is the fresh aggregate.
+    sharing = set() if live else {n for n, v in views.items() if isinstance(v, AggregateIndex)}
     for position, event in stored_events(app):
-        aggregate = fresh[event.originator_id] = event.mutate(fresh.get(event.originator_id))
-        interval = intervals.get(type(aggregate))
-        if interval and aggregate.version % interval == 0:
-            at_snapshot[event.originator_id] = (aggregate.version, state_of(aggregate))
+        originator_id = event.originator_id
+        aggregate = None
         for name, view in views.items():
             if isinstance(event, view.topics) and position <= until.get(name, position):
                 view.apply(event)
+                if aggregate is None and name in sharing:
+                    indexed = view.aggregates.get(originator_id)
+                    if indexed is not None and fresh.get(originator_id, indexed) is indexed:
+                        aggregate = indexed
+        if aggregate is None:
+            aggregate = event.mutate(fresh.get(originator_id))
+        fresh[originator_id] = aggregate
+        interval = intervals.get(type(aggregate))
+        if interval and aggregate.version % interval == 0:
+            at_snapshot[originator_id] = (aggregate.version, state_of(aggregate))
         report.events += 1
         if progress is not None and report.events % 10_000 == 0:
             progress(report.events)
