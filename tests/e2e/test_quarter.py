@@ -1,10 +1,13 @@
 """The demo's quarter as a test: the four services as real processes on the real broker
 and PostgreSQL, driven only through their public APIs (as `make demo` drives them).
-Then the final state of every service is checked, and that their read models agree."""
+Then the final state of every service is checked, that their read models agree, and
+that each store rebuilds to what its running service holds."""
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -13,16 +16,28 @@ import pytest
 from changeledger.cli.demo.play import Played, play
 from changeledger.communication.settings import CommunicationSettings
 from changeledger.contracts import SERVICES
+from changeledger.runtime.rebuild import rebuild
+from changeledger.runtime.settings import Settings
 from tests.support.infra import KafkaServer, PostgresServer, free_port
 from tests.support.services import ServiceProcess, isolated_settings
+from tests.support.stores import opened
 
 Reader = dict[str, httpx.Client]
+
+
+@dataclass
+class Quarter:
+    played: Played
+    readers: Reader
+    #: Each service's client with an auditor's token.
+    auditors: Reader
+    settings: Settings
 
 
 @pytest.fixture(scope="module")
 def quarter(
     tmp_path_factory: pytest.TempPathFactory, kafka: KafkaServer, postgres: PostgresServer
-) -> Iterator[tuple[Played, Reader]]:
+) -> Iterator[Quarter]:
     base = isolated_settings(
         tmp_path_factory.mktemp("quarter"), kafka, postgres, job_interval_seconds=0.5
     )
@@ -39,9 +54,12 @@ def quarter(
         readers = {
             name: process.client("viewer", sub="reader") for name, process in processes.items()
         }
-        yield played, readers
-        for reader in readers.values():
-            reader.close()
+        auditors = {
+            name: process.client("auditor", sub="audrey") for name, process in processes.items()
+        }
+        yield Quarter(played, readers, auditors, settings)
+        for client in [*readers.values(), *auditors.values()]:
+            client.close()
     finally:
         for process in processes.values():
             process.stop()
@@ -54,9 +72,9 @@ def get(readers: Reader, service: str, path: str, **params: Any) -> Any:
 
 
 def test_every_service_ends_the_quarter_as_the_scenario_says(
-    quarter: tuple[Played, Reader],
+    quarter: Quarter,
 ) -> None:
-    played, readers = quarter
+    played, readers = quarter.played, quarter.readers
     q = played.quarter
     states = {
         name: get(readers, "planning", f"/releases/{release_id}")["state"]
@@ -110,8 +128,8 @@ def test_every_service_ends_the_quarter_as_the_scenario_says(
     assert all(v["intact"] for v in played.report.verified.values())
 
 
-def test_the_read_models_of_the_four_services_agree(quarter: tuple[Played, Reader]) -> None:
-    played, readers = quarter
+def test_the_read_models_of_the_four_services_agree(quarter: Quarter) -> None:
+    played, readers = quarter.played, quarter.readers
     q = played.quarter
     # The CMDB's view of each change follows planning's, and every CI written under a
     # change is one planning authorised it for.
@@ -157,3 +175,19 @@ def test_the_read_models_of_the_four_services_agree(quarter: tuple[Played, Reade
         if m["purpose"] == "go-live"
     }
     assert go_lives == deployed
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_each_store_rebuilds_to_what_its_running_service_holds(
+    quarter: Quarter, service: str
+) -> None:
+    live = get(quarter.auditors, service, "/audit/read-models")
+    definition = importlib.import_module(f"changeledger.{service}.service").definition
+    with opened(definition.application, service, quarter.settings) as app:
+        against_live = rebuild(app, live=live)
+        alone = rebuild(app)
+    assert against_live.differences == []
+    assert against_live.views_compared == len(live) > 0
+    assert alone.differences == []
+    assert alone.views.keys() == live.keys()
+    print(f"{service}: {alone.events} events rebuilt, read models {alone.views}")
