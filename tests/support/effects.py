@@ -13,8 +13,10 @@ from tests.support.services import eventually
 from tests.support.stores import events_of, opened
 
 
-def wait_until_each_arrived(settings: Settings) -> None:
-    """Until every release planning stored (answered or not) has its effects."""
+def wait_until_each_arrived(settings: Settings) -> float:
+    """Until every release planning stored (answered or not) has its effects; returns
+    (and prints) how long the services took to converge."""
+    started = time.monotonic()
 
     def arrived() -> bool:
         with opened(PlanningApplication, "planning", settings) as store:
@@ -25,7 +27,10 @@ def wait_until_each_arrived(settings: Settings) -> None:
         return planned <= opened_for and planned <= learned
 
     eventually(arrived, timeout=120, interval=0.5, what="every effect arrived")
+    converged = time.monotonic() - started
+    print(f"converged: every effect arrived {converged:.1f} s after the load ended")
     time.sleep(2)  # let any late duplicate land before counting
+    return converged
 
 
 def assert_each_arrived_once(accepted: list[str], settings: Settings) -> None:
