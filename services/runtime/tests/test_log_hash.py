@@ -20,8 +20,8 @@ def whole(previous: str, entries: list[tuple[int, str]]) -> str:
 
 
 def chunk(entries: list[tuple[int, str]]) -> Chunk:
-    checked = Chunk(chains=list(entries))
-    checked.compact()
+    checked = Chunk()
+    checked.keep(entries)
     return checked
 
 

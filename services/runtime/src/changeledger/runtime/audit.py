@@ -31,9 +31,6 @@ from changeledger.runtime.store import ServiceApplication
 
 AUDIT_LOG_ID = uuid5(NAMESPACE_URL, "urn:changeledger:audit-log")
 _BATCH = 5000
-#: Events a verification keeps unhashed at least, for a checkpoint recorded after later
-#: events (it hashes them in runs of this many).
-_RECENT = 10_000
 
 
 class AuditLog(Aggregate):

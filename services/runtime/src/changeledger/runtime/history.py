@@ -31,7 +31,11 @@ def plain(value: Any) -> Any:
         return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, dict):
         return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
+    if isinstance(value, set | frozenset):
+        # In a fixed order: a set's order differs between processes (str hashing is
+        # randomised), and its plain copy is compared and hashed across them.
+        return sorted((plain(v) for v in value), key=repr)
+    if isinstance(value, list | tuple):
         return [plain(v) for v in value]
     if isinstance(value, UUID | Decimal):
         return str(value)

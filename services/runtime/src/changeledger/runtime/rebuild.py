@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
-from changeledger.runtime.history import changes, plain, state_of, stored_events
+from changeledger.runtime.history import changes, state_of, stored_events
 from changeledger.runtime.projection import AggregateIndex, LiveProjection, Projection
 from changeledger.runtime.store import ServiceApplication
 
@@ -44,13 +44,7 @@ def fingerprint(view: Projection) -> dict[str, Any]:
     digest = hashlib.sha256()
     for aggregate_id in sorted(aggregates, key=str):
         aggregate = aggregates[aggregate_id]
-        fields = {
-            # A set's order differs between processes (string hashing is randomised).
-            name: sorted(value, key=repr) if isinstance(value, set | frozenset) else value
-            for name, value in vars(aggregate).items()
-            if not name.startswith("_")
-        }
-        entry = [str(aggregate_id), aggregate.version, plain(fields)]
+        entry = [str(aggregate_id), aggregate.version, state_of(aggregate)]
         digest.update(json.dumps(entry, sort_keys=True, default=str).encode() + b"\n")
     return {"aggregates": len(aggregates), "sha256": digest.hexdigest()}
 

@@ -114,35 +114,36 @@ class Chunk:
     entries: bytes = b""
     #: ... and where each one's starts there.
     offsets: array[int] = field(default_factory=lambda: array("q"))
-    #: Each event's log position and chain hash, while it is being checked.
-    chains: list[tuple[int, str]] = field(default_factory=list)
     #: The checkpoints recorded here, by log position: where, and what they say.
     seals: dict[int, tuple[str, dict[str, Any]]] = field(default_factory=dict)
 
-    def compact(self) -> None:
-        """Turn the checked chains into entries: a few large objects for the trip back
-        from a worker process, and for hashing."""
-        entries = [entry(position, chain) for position, chain in self.chains]
-        self.positions = array("q", (position for position, _ in self.chains))
+    def keep(self, chains: list[tuple[int, str]]) -> None:
+        """The checked events' positions and chain hashes, as a few large objects: for
+        the trip back from a worker process, and for hashing."""
+        entries = [entry(position, chain) for position, chain in chains]
+        self.positions = array("q", (position for position, _ in chains))
         self.offsets = array("q", accumulate(map(len, entries), initial=0))
         self.entries = b"".join(entries)
         self.events = len(entries)
-        self.chains = []
 
 
 def check_chunk(app: ServiceApplication, after: int, up_to: int) -> Chunk:
     """Check the links of the events at log positions after `after`, up to `up_to`."""
-    chunk = Chunk()
-    _check_links(app, chunk, after, up_to)
-    chunk.compact()
+    chunk, chains = Chunk(), list[tuple[int, str]]()
+    _check_links(app, chunk, chains, after, up_to)
+    chunk.keep(chains)
     return chunk
 
 
-def _check_links(app: ServiceApplication, chunk: Chunk, after: int, up_to: int) -> None:
+def _check_links(
+    app: ServiceApplication, chunk: Chunk, chains: list[tuple[int, str]], after: int, up_to: int
+) -> None:
+    """Fill `chunk` and `chains` (each checked event's position and chain hash) until the
+    first broken link."""
     mapper = app.mapper
     assert isinstance(mapper, ChainingMapper)
     plain = mapper.plain_state if (mapper.cipher or mapper.compressor) else None
-    heads, chains = chunk.last, chunk.chains
+    heads = chunk.last
     for position, originator_id, version, topic, state in raw_log(app, after, up_to):
         try:
             parts = split(plain(state) if plain else state)
