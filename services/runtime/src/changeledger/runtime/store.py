@@ -21,6 +21,7 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.domain import DomainEventProtocol, MutableOrImmutableAggregate
 from eventsourcing.persistence import (
+    EventStore,
     JSONTranscoder,
     Mapper,
     ProcessRecorder,
@@ -31,6 +32,7 @@ from eventsourcing.persistence import (
 
 from changeledger.runtime.chain import ChainHeads, ChainingMapper, split
 from changeledger.runtime.domain import Actor, Aggregate, NotFound, Provenance, VersionMismatch
+from changeledger.runtime.group_commit import GroupCommittingEventStore
 from changeledger.runtime.idempotency import keyed_command
 from changeledger.runtime.settings import Settings
 
@@ -62,6 +64,10 @@ class ServiceApplication(Application[UUID]):
         self.chain_heads = ChainHeads()
         self.chain_heads.read = self.stored_chain
         return ChainingMapper(super().construct_mapper(), self.chain_heads)
+
+    def construct_event_store(self) -> EventStore[UUID]:
+        # Commands saved at the same time share one transaction (group commit).
+        return GroupCommittingEventStore(super().construct_event_store())
 
     def stored_chain(self, originator_id: UUID, version: int) -> str | None:
         """The chain hash stored with an aggregate's event at `version` (None when there

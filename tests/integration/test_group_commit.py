@@ -1,0 +1,136 @@
+"""Group commit on the real stores: commands saved at the same time share a transaction,
+yet each gets its own log positions, and a conflict fails only the command in conflict
+(SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+import pytest
+from eventsourcing.persistence import IntegrityError, StoredEvent
+
+from changeledger.planning.application import PlanningApplication
+from changeledger.planning.domain import Priority, Release, ReleaseState
+from changeledger.runtime.domain import acting
+from changeledger.runtime.group_commit import GroupCommit, GroupCommittingEventStore
+from changeledger.runtime.settings import Settings
+from tests.support.actors import Q1, RELEASE_MANAGER
+from tests.support.stores import opened
+
+TODAY = date.today()
+
+
+def held_until_queued(group: GroupCommit, waiting: int) -> threading.Event:
+    """Make the next write wait until `waiting` more saves have queued behind it, so they
+    are written as one group (however the threads happen to be scheduled)."""
+    write = group.write
+    held = threading.Event()
+
+    def first_held(stored: Sequence[StoredEvent]) -> Sequence[int] | None:
+        if not held.is_set():
+            held.set()
+            deadline = time.monotonic() + 10
+            while group.waiting < waiting and time.monotonic() < deadline:
+                time.sleep(0.005)
+        return write(stored)
+
+    group.write = first_held
+    return held
+
+
+def planned(name: str) -> Release:
+    return Release.plan(name, "rita", Priority.LOW, Q1, today=TODAY)
+
+
+def saving(app: PlanningApplication) -> Callable[[Release], Any]:
+    def save(release: Release) -> Any:
+        with acting(RELEASE_MANAGER):
+            return app.save(release)
+
+    return save
+
+
+def logged(app: PlanningApplication) -> dict[int, tuple[UUID | str, int]]:
+    return {
+        n.id: (n.originator_id, n.originator_version)
+        for n in app.process_recorder.select_notifications(1, 10_000)
+    }
+
+
+def test_concurrent_saves_share_one_transaction_and_each_gets_its_own_positions(
+    store_settings: Settings,
+) -> None:
+    with opened(PlanningApplication, "planning", store_settings) as app:
+        assert isinstance(app.events, GroupCommittingEventStore)
+        group = app.events.group
+        with acting(RELEASE_MANAGER):
+            releases = [
+                Release.plan(f"R{n}", "rita", Priority.LOW, Q1, today=TODAY) for n in range(6)
+            ]
+            for release in releases[1:]:
+                release.put_on_hold("two events in this save")
+        held = held_until_queued(group, waiting=5)
+        with ThreadPoolExecutor(6) as pool:
+            first = pool.submit(saving(app), releases[0])
+            assert held.wait(10)
+            rest = list(pool.map(saving(app), releases[1:]))
+        recordings = [first.result(), *rest]
+
+        assert (group.writes, group.batches) == (2, 6)
+        log = logged(app)
+        assert len(log) == 11
+        for release, saved in zip(releases, recordings, strict=True):
+            assert [log[r.notification.id] for r in saved] == [
+                (release.id, version) for version in range(1, release.version + 1)
+            ]
+        assert {app.release(r.id).state for r in releases[1:]} == {ReleaseState.ON_HOLD}
+
+
+def test_a_conflict_in_a_group_fails_only_the_save_in_conflict(store_settings: Settings) -> None:
+    with opened(PlanningApplication, "planning", store_settings) as app:
+        with acting(RELEASE_MANAGER):
+            contested = app.plan_release("Contested", "rita", Priority.HIGH, Q1)
+            blocker = planned("Blocker")
+            bystander = planned("Bystander")
+            mine, theirs = app.release(contested.id), app.release(contested.id)
+            mine.put_on_hold("mine")
+            theirs.cancel("theirs")
+        assert isinstance(app.events, GroupCommittingEventStore)
+        group = app.events.group
+        writes_before = group.writes
+        held = held_until_queued(group, waiting=3)
+        with ThreadPoolExecutor(4) as pool:
+            first = pool.submit(saving(app), blocker)
+            assert held.wait(10)
+            results = [pool.submit(saving(app), r) for r in (mine, theirs, bystander)]
+            outcomes = [f.exception(timeout=30) for f in results]
+
+        assert first.result()
+        assert outcomes[2] is None
+        # Exactly one of the two conflicting saves won; which one is up to the scheduler.
+        failed = [type(e) for e in outcomes[:2] if e is not None]
+        assert failed == [IntegrityError]
+        winner = mine if outcomes[0] is None else theirs
+        assert app.release(contested.id).state == winner.state
+        assert app.release(bystander.id).version == 1
+        # Written: the blocker alone, then (the group of three having failed) the two
+        # saves not in conflict, each alone.
+        assert group.writes - writes_before == 1 + 2
+
+
+@pytest.mark.parametrize("failure", [RuntimeError("store gone"), KeyboardInterrupt()])
+def test_a_write_that_fails_for_all_raises_in_every_caller(failure: BaseException) -> None:
+    def write(stored: Sequence[StoredEvent]) -> Sequence[int] | None:
+        raise failure
+
+    group = GroupCommit(write)
+    with pytest.raises(type(failure)):
+        group.insert([])
+    assert group.waiting == 0
+    assert group.writes == 0
