@@ -142,7 +142,9 @@ def main() -> None:
     show(f"Propagation planning -> risk over Kafka ({args.store})", rows, "ms")
     console.print(f"achieved {achieved:.1f} commands/s, {failures} failed")
     write_results(
-        "propagation" if args.rate == 200 else f"propagation-{args.rate:g}",
+        "propagation"
+        + ("" if args.rate == 200 else f"-{args.rate:g}")
+        + ("" if args.store == "sqlite" else f"-{args.store}"),
         {"rate": args.rate, "seconds": args.seconds, "store": args.store},
         {"latency_ms": rows, "achieved_rate": achieved, "failures": failures},
     )
