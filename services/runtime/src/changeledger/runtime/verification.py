@@ -14,33 +14,27 @@ from __future__ import annotations
 
 import hmac
 import json
-import multiprocessing
 import time
 from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from itertools import accumulate
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.postgres import PostgresAggregateRecorder
-from eventsourcing.sqlite import SQLiteAggregateRecorder
-from psycopg.sql import SQL, Identifier
-
 from changeledger.runtime.audit import (
     SEALED_TOPIC,
     LogHash,
     entry,
-    notifications_after,
     signature,
 )
 from changeledger.runtime.chain import GENESIS, ChainingMapper, closed, link, split
+from changeledger.runtime.rawlog import raw_log
 from changeledger.runtime.store import ServiceApplication
+from changeledger.runtime.workers import worker_app, worker_pool
 
-_BATCH = 5000
 #: Log positions per chunk.
 CHUNK = 100_000
 #: Runs of events kept unhashed, for a checkpoint recorded after later events.
@@ -200,16 +194,7 @@ def _checked(
 ) -> Iterator[Chunk]:
     """Each chunk checked, in log order."""
     if workers > 1 and len(ranges) > 1:
-        # A spawned worker spends seconds importing, so SQLite stores fork theirs: a
-        # worker only opens the store anew and reads it, and leaves with os._exit,
-        # closing none of the parent's connections. A PostgreSQL store's connection pool
-        # runs threads, which a forked child cannot safely inherit: those spawn.
-        forkable = isinstance(app.recorder, SQLiteAggregateRecorder) and (
-            "fork" in multiprocessing.get_all_start_methods()
-        )
-        context = multiprocessing.get_context("fork" if forkable else "spawn")
-        opening = (type(app), dict(app.env))
-        pool = ProcessPoolExecutor(workers, context, initializer=_open, initargs=opening)
+        pool, _ = worker_pool(app, workers)
         chunks: Iterator[Chunk] = pool.map(_check_in_worker, ranges)
     else:
         pool, chunks = None, (check_chunk(app, *bounds) for bounds in ranges)
@@ -225,17 +210,8 @@ def _checked(
             pool.shutdown(cancel_futures=True)
 
 
-_worker_app: ServiceApplication | None = None
-
-
-def _open(app_class: type[ServiceApplication], env: dict[str, str]) -> None:
-    global _worker_app
-    _worker_app = app_class(env=env)
-
-
 def _check_in_worker(bounds: tuple[int, int]) -> Chunk:
-    assert _worker_app is not None
-    return check_chunk(_worker_app, *bounds)
+    return check_chunk(worker_app(), *bounds)
 
 
 def _stitch(service: str, key: bytes, chunks: Iterator[Chunk], report: Verification) -> None:
@@ -275,63 +251,6 @@ def _stitch(service: str, key: bytes, chunks: Iterator[Chunk], report: Verificat
             f"{report.sealed_position}: its tail was truncated"
         )
     report.unsealed = unsealed.events
-
-
-#: One stored event as verification reads it: log position, aggregate id (as text),
-#: version, topic and stored state.
-RawEvent = tuple[int, str, int, str, bytes]
-
-
-def raw_log(app: ServiceApplication, after: int = 0, up_to: int = 2**62) -> Iterator[RawEvent]:
-    """The stored log in order from `after` to `up_to`, as plain rows: reading it through
-    the recorder's own notifications costs more than verifying it (UUIDs and objects for
-    every row)."""
-    recorder: Any = app.recorder
-    if isinstance(recorder, SQLiteAggregateRecorder):
-        statement: Any = (
-            "SELECT rowid, originator_id, originator_version, topic, state "
-            f"FROM {recorder.events_table_name} WHERE rowid > ? AND rowid <= ? "
-            "ORDER BY rowid LIMIT ?"
-        )
-
-        known: dict[str, str] = {}
-
-        def text(key: Any) -> str:  # SQLite keeps UUIDs as their hex digits
-            found = known.get(key)
-            if found is None:
-                found = known[key] = str(UUID(hex=key))
-            return found
-
-    elif isinstance(recorder, PostgresAggregateRecorder):
-        statement = SQL(
-            "SELECT notification_id, originator_id::text, originator_version, topic, state "
-            "FROM {schema}.{table} WHERE notification_id > %s AND notification_id <= %s "
-            "ORDER BY notification_id LIMIT %s"
-        ).format(
-            schema=Identifier(recorder.datastore.schema),
-            table=Identifier(recorder.events_table_name),
-        )
-
-        def text(key: Any) -> str:
-            return str(key)
-
-    else:  # any other recorder: through its notifications
-        for n in notifications_after(app, after):
-            if n.id > up_to:
-                return
-            yield n.id, str(n.originator_id), n.originator_version, n.topic, n.state
-        return
-    position = after
-    while True:
-        with recorder.datastore.transaction(commit=False) as cursor:
-            cursor.execute(statement, (position, up_to, _BATCH))
-            rows = cursor.fetchall()
-        if rows and isinstance(rows[0], dict):  # PostgreSQL's rows are dicts
-            rows = [tuple(row.values()) for row in rows]
-        yield from [(row[0], text(row[1]), row[2], row[3], bytes(row[4])) for row in rows]
-        if len(rows) < _BATCH:
-            return
-        position = rows[-1][0]
 
 
 def _where(originator_id: str, version: int, position: int) -> str:
