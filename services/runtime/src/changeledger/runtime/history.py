@@ -15,8 +15,9 @@ from enum import Enum
 from typing import Any
 from uuid import UUID
 
-from changeledger.runtime.audit import notifications_after
+from changeledger.runtime.decoding import EventDecoder
 from changeledger.runtime.domain import Provenance
+from changeledger.runtime.rawlog import raw_log
 from changeledger.runtime.relay import envelope_id
 from changeledger.runtime.store import ServiceApplication
 
@@ -162,13 +163,16 @@ def stored_events(
     app: ServiceApplication, since: datetime | None = None, until: datetime | None = None
 ) -> Iterator[tuple[int, Any]]:
     """Every stored event in log order, with its log position (streamed)."""
-    for notification in notifications_after(app, 0):
-        event: Any = app.mapper.to_domain_event(notification)
+    decoder = EventDecoder(app.mapper)
+    ids: dict[str, UUID] = {}
+    for position, key, version, topic, state in raw_log(app):
+        originator_id = ids.get(key) or ids.setdefault(key, UUID(key))
+        event: Any = decoder.decode(topic, originator_id, version, state)
         if since is not None and event.timestamp < since:
             continue
         if until is not None and event.timestamp > until:
             continue
-        yield notification.id, event
+        yield position, event
 
 
 def trace(app: ServiceApplication, correlation_id: str) -> list[Entry]:
