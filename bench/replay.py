@@ -65,7 +65,10 @@ def main() -> None:
     parser.add_argument("--per-release", type=int, default=149)
     parser.add_argument("--batch", type=int, default=5_000, help="events per transaction")
     parser.add_argument(
-        "--workers", type=int, default=os.cpu_count() or 1, help="processes verifying"
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="processes verifying and rebuilding",
     )
     args = parser.parse_args()
 
@@ -88,7 +91,7 @@ def main() -> None:
             app.close()
         app = open_store(PlanningApplication, "planning", settings)
         try:
-            rebuilt = rebuild(app)
+            rebuilt = rebuild(app, workers=args.workers)
         finally:
             app.close()
 

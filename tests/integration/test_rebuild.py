@@ -17,7 +17,7 @@ from changeledger.planning.domain import Priority
 from changeledger.planning.service import definition as planning
 from changeledger.runtime.auth import Authenticator
 from changeledger.runtime.domain import acting
-from changeledger.runtime.rebuild import rebuild
+from changeledger.runtime.rebuild import live_fingerprints, rebuild
 from changeledger.runtime.service import create_service
 from changeledger.runtime.settings import Settings
 from tests.support.actors import Q1, RELEASE_MANAGER
@@ -100,3 +100,55 @@ def test_rebuild_against_a_running_service_compares_its_read_models(
     without_service = runner.invoke(cli, against[:2] + against[4:], env=env)
     assert without_service.exit_code == 2
     assert "--service" in without_service.output
+
+
+def test_rebuild_in_worker_processes_gives_the_same_answer(store_settings: Settings) -> None:
+    """Each process folds its share of the aggregates; differences come in log order."""
+    settings = store_settings.model_copy(update={"snapshot_interval": 2})
+    with opened(PlanningApplication, "planning", settings) as app, acting(RELEASE_MANAGER):
+        releases = [app.plan_release(f"R{n}", "rita", Priority.HIGH, Q1) for n in range(12)]
+        for release in releases:
+            app.put_release_on_hold(release.id, "funds")
+            app.resume_release(release.id)
+    raw = RawStore(settings, "planning")
+    for release in (releases[7], releases[2]):
+        assert raw.corrupt_snapshots(release.id, release.name.encode(), b"Hacked") == 1
+
+    with opened(PlanningApplication, "planning", settings) as app:
+        alone = rebuild(app)
+        done: list[int] = []
+        shared = rebuild(app, done.append, workers=3, parallel_from=0)
+        live = live_fingerprints(app)
+        with acting(RELEASE_MANAGER):  # after the live read model's position: not compared
+            app.plan_release("Later", "rita", Priority.LOW, Q1)
+        alone_against = rebuild(app, live=live)
+        shared_against = rebuild(app, live=live, workers=2, parallel_from=0)
+
+        def drift(view: Any) -> None:
+            view.aggregates[releases[5].id].name = "Drifted"
+
+        app.portfolio.query(drift)
+        drifted = rebuild(app, live=live_fingerprints(app), workers=2, parallel_from=0)
+
+    def answer(report: Any) -> tuple[Any, ...]:
+        return (
+            report.events,
+            report.aggregates,
+            report.snapshots_checked,
+            report.views,
+            report.views_compared,
+            report.differences,
+        )
+
+    assert (alone.events, alone.snapshots_checked, alone.views) == (36, 12, {"portfolio": 12})
+    assert [d.split(":")[0] for d in alone.differences] == [
+        f"Release {releases[2].id}",
+        f"Release {releases[7].id}",
+    ]
+    assert answer(shared) == answer(alone)
+    assert done[-1] == 36
+    assert answer(shared_against) == answer(alone_against)
+    assert (alone_against.events, alone_against.views_compared) == (37, 1)
+    assert alone_against.differences == alone.differences
+    assert "read model portfolio" in drifted.differences[0]
+    assert drifted.differences[1:] == alone.differences

@@ -345,6 +345,10 @@ def rebuild_command(
         str | None,
         typer.Option(envvar="CHANGELEDGER_TOKEN", help="Bearer token for --against"),
     ] = None,
+    workers: Annotated[
+        int,
+        typer.Option(min=1, help="Processes that fold a log of 100,000 events or more in parallel"),
+    ] = os.cpu_count() or 1,
 ) -> None:
     """Replay a service's store into fresh aggregates and read models, and compare them
     with its snapshots and, with --against, with the running service's read models; exit
@@ -358,7 +362,7 @@ def rebuild_command(
         services_of(service),
         Settings(),
         "replaying",
-        lambda app, progress: rebuild(app, progress, live),
+        lambda app, progress: rebuild(app, progress, live, workers),
     )
     table = Table(title="Rebuilt from the events")
     for column in ("service", "events", "aggregates", "snapshots", "read models", "events/s"):

@@ -3,21 +3,31 @@ service keeps: its snapshots (the stored projections of its aggregates) and, giv
 fingerprints of a running service's read models, those too. A difference means a
 projection no longer follows from the events: it was corrupted, or built by code that
 has since changed.
+
+A large log is folded in several processes (`workers`), each folding the events of its
+own share of the aggregates (`folding.py`); the answer is the same.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from concurrent.futures import FIRST_EXCEPTION, wait
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
-from changeledger.runtime.history import changes, state_of, stored_events
+from changeledger.runtime import folding
+from changeledger.runtime.folding import Folded, fingerprint_line, fold, live_views
 from changeledger.runtime.projection import AggregateIndex, LiveProjection, Projection
+from changeledger.runtime.rawlog import ALL, Share, can_share
 from changeledger.runtime.store import ServiceApplication
+from changeledger.runtime.workers import count_done, worker_app, worker_pool
+
+#: Logs shorter than this are folded in one process: starting workers would cost more.
+PARALLEL_FROM = 100_000
+#: Seconds between progress reports from workers.
+_POLL = 0.5
 
 
 @dataclass
@@ -41,16 +51,7 @@ def fingerprint(view: Projection) -> dict[str, Any]:
     """How many aggregates a read model holds, and one hash over their versions and
     states: equal for two views folded from the same events, in any process."""
     aggregates: dict[UUID, Any] = getattr(view, "aggregates", {})
-    digest = hashlib.sha256()
-    for aggregate_id in sorted(aggregates, key=str):
-        aggregate = aggregates[aggregate_id]
-        entry = [str(aggregate_id), aggregate.version, state_of(aggregate)]
-        digest.update(json.dumps(entry, sort_keys=True, default=str).encode() + b"\n")
-    return {"aggregates": len(aggregates), "sha256": digest.hexdigest()}
-
-
-def live_views(app: ServiceApplication) -> dict[str, LiveProjection[Any]]:
-    return {name: p for name, p in vars(app).items() if isinstance(p, LiveProjection)}
+    return folding.fingerprint({str(i): fingerprint_line(i, a) for i, a in aggregates.items()})
 
 
 def live_fingerprints(app: ServiceApplication) -> dict[str, dict[str, Any]]:
@@ -67,99 +68,100 @@ def rebuild(
     app: ServiceApplication,
     progress: Callable[[int], None] | None = None,
     live: dict[str, dict[str, Any]] | None = None,
+    workers: int = 1,
+    parallel_from: int = PARALLEL_FROM,
 ) -> Rebuilt:
     """Fold every event into fresh aggregates and fresh read models; compare each
     snapshotted aggregate with what its snapshot gives and, given a running service's
-    `live_fingerprints`, each read model with its live one (folded to the same position)."""
+    `live_fingerprints`, each read model with its live one (folded to the same position).
+    With `workers` above 1, a log of `parallel_from` events or more is folded in that
+    many processes, each opening the store."""
     report = Rebuilt(app.name)
     started = time.perf_counter()
-    fresh: dict[UUID, Any] = {}
-    views = {name: projection.factory() for name, projection in live_views(app).items()}
     # A live view may be behind or ahead of the store as read here: fold each rebuilt one
     # only as far as its live counterpart had.
-    until = {name: int(theirs["position"]) for name, theirs in (live or {}).items()}
-    intervals: dict[type, int] = dict(app.snapshotting_intervals or {})
-    # Each snapshotted aggregate's state where its latest snapshot should have been
-    # taken, so a snapshot is checked against the events before it, not by loading it
-    # and the events after it again.
-    at_snapshot: dict[UUID, tuple[int, dict[str, Any]]] = {}
-    # With no live read model to compare, an aggregate that a read model indexes is
-    # folded once, for both: the read model's copy is the fresh aggregate.
-    sharing = set() if live else {n for n, v in views.items() if isinstance(v, AggregateIndex)}
-    for position, event in stored_events(app):
-        originator_id = event.originator_id
-        aggregate = None
-        for name, view in views.items():
-            if isinstance(event, view.topics) and position <= until.get(name, position):
-                view.apply(event)
-                if aggregate is None and name in sharing:
-                    indexed = view.aggregates.get(originator_id)
-                    if indexed is not None and fresh.get(originator_id, indexed) is indexed:
-                        aggregate = indexed
-        if aggregate is None:
-            aggregate = event.mutate(fresh.get(originator_id))
-        fresh[originator_id] = aggregate
-        interval = intervals.get(type(aggregate))
-        if interval and aggregate.version % interval == 0:
-            at_snapshot[originator_id] = (aggregate.version, state_of(aggregate))
-        report.events += 1
-        if progress is not None and report.events % 10_000 == 0:
-            progress(report.events)
-    report.aggregates = len(fresh)
-    report.views = {name: len(getattr(view, "aggregates", ())) for name, view in views.items()}
+    until = None if live is None else {n: int(theirs["position"]) for n, theirs in live.items()}
+    folds = _folded(app, _shares(app, workers, parallel_from), until, progress)
+    report.events = sum(f.events for f in folds)
+    report.aggregates = sum(f.aggregates for f in folds)
+    report.snapshots_checked = sum(f.snapshots_checked for f in folds)
+    names = list(live_views(app))
+    report.views = {name: sum(f.views[name] for f in folds) for name in names}
     if live is not None:
-        report.differences += _read_model_differences(views, live)
-        report.views_compared = len(views)
-    for aggregate_id in fresh:
-        differences = _snapshot_differences(app, aggregate_id, fresh, at_snapshot)
-        if differences is not None:
-            report.snapshots_checked += 1
-            report.differences += differences
+        ours = {name: folding.fingerprint(_merged(f.lines[name] for f in folds)) for name in names}
+        report.differences += _read_model_differences(ours, live)
+        report.views_compared = len(names)
+    by_position = sorted((d for f in folds for d in f.differences), key=lambda d: d[0])
+    report.differences += [difference for _, difference in by_position]
     report.seconds = time.perf_counter() - started
     return report
 
 
-def _snapshot_differences(
+def _shares(app: ServiceApplication, workers: int, parallel_from: int) -> list[Share]:
+    if workers < 2 or not can_share(app):
+        return [ALL]
+    views = [projection.factory() for projection in live_views(app).values()]
+    if not all(isinstance(view, AggregateIndex) for view in views):
+        return [ALL]  # a read model that is more than its aggregates needs the whole log
+    if (app.process_recorder.max_notification_id() or 0) < parallel_from:
+        return [ALL]
+    return [Share(number, of=workers) for number in range(workers)]
+
+
+def _folded(
     app: ServiceApplication,
-    aggregate_id: UUID,
-    fresh: dict[UUID, Any],
-    at_snapshot: dict[UUID, tuple[int, dict[str, Any]]],
-) -> list[str] | None:
-    """What the aggregate's latest snapshot says differently from its events (None
-    when it has no snapshot)."""
-    if app.snapshots is None:
-        return None
-    snapshot: Any = next(iter(app.snapshots.get(aggregate_id, desc=True, limit=1)), None)
-    if snapshot is None:
-        return None
-    version, replayed = at_snapshot.get(aggregate_id, (None, {}))
-    if version == snapshot.originator_version:
-        stored = state_of(snapshot.mutate(None))
-    else:  # taken off the usual interval: compare where the snapshot leads
-        stored, replayed = state_of(app.repository.get(aggregate_id)), state_of(fresh[aggregate_id])
-    aggregate = fresh[aggregate_id]
-    return [
-        f"{type(aggregate).__name__} {aggregate_id}: {name} is {was!r} from its snapshot, "
-        f"{now!r} from its events"
-        for name, was, now in changes(stored, replayed)
-    ]
+    shares: list[Share],
+    until: dict[str, int] | None,
+    progress: Callable[[int], None] | None,
+) -> list[Folded]:
+    if len(shares) == 1:
+        done = 0
+
+        def advance(events: int) -> None:
+            nonlocal done
+            done += events
+            if progress is not None:
+                progress(done)
+
+        return [fold(app, shares[0], until, advance)]
+    pool, done_by_workers = worker_pool(app, len(shares))
+    try:
+        futures = [pool.submit(_fold_in_worker, share, until) for share in shares]
+        while True:
+            _, pending = wait(futures, timeout=_POLL, return_when=FIRST_EXCEPTION)
+            if progress is not None:
+                progress(done_by_workers.value)
+            if not pending or any(f.done() and f.exception() for f in futures):
+                return [future.result() for future in futures]
+    finally:
+        pool.shutdown(cancel_futures=True)
+
+
+def _fold_in_worker(share: Share, until: dict[str, int] | None) -> Folded:
+    return fold(worker_app(), share, until, count_done)
+
+
+def _merged(parts: Iterable[dict[str, bytes]]) -> dict[str, bytes]:
+    merged: dict[str, bytes] = {}
+    for part in parts:
+        merged |= part
+    return merged
 
 
 def _read_model_differences(
-    views: dict[str, Projection], live: dict[str, dict[str, Any]]
+    ours: dict[str, dict[str, Any]], live: dict[str, dict[str, Any]]
 ) -> list[str]:
     differences = []
-    for name, view in views.items():
+    for name, mine in ours.items():
         theirs = live.get(name)
         if theirs is None:
             differences.append(f"read model {name}: the running service did not report it")
             continue
-        ours = fingerprint(view)
-        if (ours["aggregates"], ours["sha256"]) != (theirs["aggregates"], theirs["sha256"]):
+        if (mine["aggregates"], mine["sha256"]) != (theirs["aggregates"], theirs["sha256"]):
             differences.append(
                 f"read model {name} (to log position {theirs['position']}): the running "
                 f"service holds {theirs['aggregates']} aggregates (sha256 "
-                f"{str(theirs['sha256'])[:12]}), the events give {ours['aggregates']} "
-                f"(sha256 {ours['sha256'][:12]})"
+                f"{str(theirs['sha256'])[:12]}), the events give {mine['aggregates']} "
+                f"(sha256 {mine['sha256'][:12]})"
             )
     return differences
