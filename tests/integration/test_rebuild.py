@@ -8,7 +8,9 @@ from typing import Any
 
 import httpx
 import pytest
+from eventsourcing.cryptography import AESCipher
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 from typer.testing import CliRunner
 
 from changeledger.cli.main import app as cli
@@ -56,6 +58,21 @@ def test_rebuild_finds_a_snapshot_that_no_longer_follows_from_the_events(
     wider = settings.model_copy(update={"snapshot_interval": 5})
     with opened(PlanningApplication, "planning", wider) as app:
         assert any("'Hacked' from its snapshot" in d for d in rebuild(app).differences)
+
+
+def test_rebuild_reads_an_encrypted_store_and_its_snapshots(store_settings: Settings) -> None:
+    key = AESCipher.create_key(32)
+    settings = store_settings.model_copy(
+        update={"cipher_key": SecretStr(key), "snapshot_interval": 2}
+    )
+    with opened(PlanningApplication, "planning", settings) as app, acting(RELEASE_MANAGER):
+        release = app.plan_release("Spring", "rita", Priority.HIGH, Q1)
+        app.put_release_on_hold(release.id, "funds")
+        app.resume_release(release.id)
+        alone = rebuild(app)
+        shared = rebuild(app, workers=2, parallel_from=0)
+    assert (alone.events, alone.snapshots_checked, alone.differences) == (3, 1, [])
+    assert (shared.events, shared.snapshots_checked, shared.differences) == (3, 1, [])
 
 
 def test_rebuild_against_a_running_service_compares_its_read_models(

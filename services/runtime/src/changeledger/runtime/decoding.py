@@ -21,7 +21,13 @@ from typing import Any
 from uuid import UUID
 
 import orjson
-from eventsourcing.persistence import JSONTranscoder, Mapper, StoredEvent, find_id_convertor
+from eventsourcing.persistence import (
+    JSONTranscoder,
+    Mapper,
+    StoredEvent,
+    find_id_convertor,
+    pass_through_convertor,
+)
 from eventsourcing.utils import resolve_topic
 
 from changeledger.runtime.store import DataclassAsDict
@@ -50,10 +56,13 @@ class EventDecoder:
             if isinstance(transcoding, DataclassAsDict)
             and transcoding.type.__dataclass_params__.frozen  # type: ignore[attr-defined]
         }
+        self._decoders = {name: transcoding.decode for name, transcoding in self._names.items()}
         self._shared: dict[bytes, Any] = {}
-        self._classes: dict[str, tuple[type, Callable[[Any], Any]]] = {}
+        #: Each topic's event class, its id convertor (None: none needed) and version.
+        self._classes: dict[str, tuple[type, Callable[[Any], Any] | None, int]] = {}
 
     def decode(self, topic: str, originator_id: UUID | str, version: int, state: bytes) -> Any:
+        """The domain event (or snapshot) stored with these columns."""
         if self._fast:
             try:
                 return self._decoded(topic, originator_id, version, state)
@@ -68,23 +77,30 @@ class EventDecoder:
         if mapper.compressor:
             state = mapper.compressor.decompress(state)
         fields = self._revive(orjson.loads(state))
-        if type(fields) is not dict:
+        if type(fields) is not dict or type(originator_id) is not UUID:
             raise TypeError("decoded by the mapper")
-        known = self._classes.get(topic)
-        if known is None:
-            cls = resolve_topic(topic)
-            known = self._classes[topic] = (cls, find_id_convertor(cls, UUID))
-        cls, convert = known
-        fields["originator_id"] = convert(originator_id)
+        cls, convert, class_version = self._classes.get(topic) or self._class_of(topic)
+        fields["originator_id"] = originator_id if convert is None else convert(originator_id)
         fields["originator_version"] = version
-        class_version = getattr(cls, "class_version", 1)
-        from_version = fields.pop("class_version", 1)
-        while from_version < class_version:
-            getattr(cls, f"upcast_v{from_version}_v{from_version + 1}")(fields)
-            from_version += 1
+        if class_version > 1 or "class_version" in fields:
+            from_version = fields.pop("class_version", 1)
+            while from_version < class_version:
+                getattr(cls, f"upcast_v{from_version}_v{from_version + 1}")(fields)
+                from_version += 1
         event: Any = object.__new__(cls)
         object.__setattr__(event, "__dict__", fields)
         return event
+
+    def _class_of(self, topic: str) -> tuple[type, Callable[[Any], Any] | None, int]:
+        cls = resolve_topic(topic)
+        convert = find_id_convertor(cls, UUID)
+        known = (
+            cls,
+            None if convert is pass_through_convertor else convert,
+            getattr(cls, "class_version", 1),
+        )
+        self._classes[topic] = known
+        return known
 
     def _revive(self, obj: dict[str, Any]) -> Any:
         """What the transcoder's object hook makes of a parsed JSON object, inner ones
@@ -98,7 +114,7 @@ class EventDecoder:
                 stored_form = orjson.dumps(obj)
                 found = self._shared.get(stored_form)
                 if found is None:
-                    found = self._names[name].decode(self._revive_value(data))
+                    found = self._decoders[name](self._revive_value(data))
                     if _immutable(found):
                         if len(self._shared) >= _SHARED:
                             self._shared.clear()
@@ -106,7 +122,7 @@ class EventDecoder:
                 return found
             if type(data) in _NESTED:
                 data = self._revive_value(data)
-            return self._names[name].decode(data)
+            return self._decoders[name](data)
         for key, value in obj.items():
             if type(value) is dict:
                 obj[key] = self._revive(value)

@@ -155,7 +155,7 @@ def _fold(
         if until is not None:
             folded.lines[name] = {str(i): fingerprint_line(i, a) for i, a in held.items()}
     for key, aggregate in fresh.items():
-        differences = _snapshot_differences(app, ids[key], aggregate, at_snapshot.get(key))
+        differences = _snapshot_differences(app, decode, ids[key], aggregate, at_snapshot.get(key))
         if differences is not None:
             folded.snapshots_checked += 1
             folded.differences += [(first[key], d) for d in differences]
@@ -164,6 +164,7 @@ def _fold(
 
 def _snapshot_differences(
     app: ServiceApplication,
+    decode: Callable[[str, UUID, int, bytes], Any],
     aggregate_id: UUID,
     aggregate: Any,
     at_snapshot: tuple[int, dict[str, Any]] | None,
@@ -172,14 +173,18 @@ def _snapshot_differences(
     when it has no snapshot)."""
     if app.snapshots is None:
         return None
-    snapshot: Any = next(iter(app.snapshots.get(aggregate_id, desc=True, limit=1)), None)
-    if snapshot is None:
+    latest = app.snapshots.recorder.select_events(aggregate_id, desc=True, limit=1)
+    if not latest:
         return None
     version, replayed = at_snapshot or (None, {})
-    if version == snapshot.originator_version:
+    if version == latest[0].originator_version:
+        record = latest[0]
+        snapshot = decode(record.topic, aggregate_id, record.originator_version, record.state)
         stored = state_of(snapshot.mutate(None))
     else:  # taken off the usual interval: compare where the snapshot leads
         stored, replayed = state_of(app.repository.get(aggregate_id)), state_of(aggregate)
+    if stored == replayed:
+        return []
     return [
         f"{type(aggregate).__name__} {aggregate_id}: {name} is {was!r} from its snapshot, "
         f"{now!r} from its events"
