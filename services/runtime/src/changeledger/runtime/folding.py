@@ -3,8 +3,9 @@ aggregates) into fresh aggregates and fresh read models, and checking those aggr
 snapshots: what `rebuild` does, in one process or in several.
 
 Every read model is an `AggregateIndex`, whose content is its aggregates, each folded
-from its own events only: so what each share folds into them is theirs, and the shares
-together hold what the whole log gives.
+from its own events only: so what each share folds into them is theirs, the shares
+together hold what the whole log gives, and a share can be folded aggregate by aggregate
+rather than in log order.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from uuid import UUID
 from changeledger.runtime.decoding import EventDecoder
 from changeledger.runtime.history import changes, state_of
 from changeledger.runtime.projection import AggregateIndex, LiveProjection, Projection
-from changeledger.runtime.rawlog import Share, raw_log
+from changeledger.runtime.rawlog import ALL, Share, raw_log, raw_share
 from changeledger.runtime.store import ServiceApplication
 
 #: Events between progress reports.
@@ -115,7 +116,8 @@ def _fold(
     routes: dict[type, list[tuple[str, Projection, int | None]]] = {}
     decode = EventDecoder(app.mapper).decode
     events = 0
-    for position, key, version, topic, state in raw_log(app, share=share):
+    rows = raw_log(app) if share == ALL else raw_share(app, share)
+    for position, key, version, topic, state in rows:
         originator_id = ids.get(key)
         if originator_id is None:
             originator_id = ids[key] = UUID(key)
