@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 from eventsourcing.cryptography import AESCipher
+from eventsourcing.persistence import MapperDeserialisationError
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from typer.testing import CliRunner
@@ -58,6 +59,19 @@ def test_rebuild_finds_a_snapshot_that_no_longer_follows_from_the_events(
     wider = settings.model_copy(update={"snapshot_interval": 5})
     with opened(PlanningApplication, "planning", wider) as app:
         assert any("'Hacked' from its snapshot" in d for d in rebuild(app).differences)
+
+
+def test_an_event_that_cannot_be_read_stops_the_rebuild_in_any_process(
+    store_settings: Settings,
+) -> None:
+    with opened(PlanningApplication, "planning", store_settings) as app, acting(RELEASE_MANAGER):
+        release = app.plan_release("Spring", "rita", Priority.HIGH, Q1)
+        app.put_release_on_hold(release.id, "funds")
+    RawStore(store_settings, "planning").alter(release.id, 2, b'"reason":', b'"reason"')
+    with opened(PlanningApplication, "planning", store_settings) as app:
+        for workers in (1, 2):
+            with pytest.raises(MapperDeserialisationError):
+                rebuild(app, workers=workers, parallel_from=0)
 
 
 def test_rebuild_reads_an_encrypted_store_and_its_snapshots(store_settings: Settings) -> None:

@@ -131,8 +131,9 @@ def _folded(
             _, pending = wait(futures, timeout=_POLL, return_when=FIRST_EXCEPTION)
             if progress is not None:
                 progress(done_by_workers.value)
-            if not pending or any(f.done() and f.exception() for f in futures):
-                return [future.result() for future in futures]
+            failed = [f for f in futures if f.done() and f.exception() is not None]
+            if failed or not pending:  # a failure is raised without waiting for the rest
+                return [future.result() for future in failed + futures]
     finally:
         pool.shutdown(cancel_futures=True)
 
