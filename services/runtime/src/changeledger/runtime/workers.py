@@ -30,7 +30,9 @@ def worker_pool(app: ServiceApplication, workers: int) -> tuple[ProcessPoolExecu
     )
     context = multiprocessing.get_context("fork" if forkable else "spawn")
     done = context.Value("q", 0)
-    opening = (type(app), dict(app.env), done)
+    # The store is open, so its tables exist: workers creating them at once would race
+    # in PostgreSQL's catalog ("tuple concurrently updated").
+    opening = (type(app), dict(app.env) | {"CREATE_TABLE": "n"}, done)
     return ProcessPoolExecutor(workers, context, initializer=_open, initargs=opening), done
 
 
