@@ -63,33 +63,31 @@ class EventDecoder:
 
     def decode(self, topic: str, originator_id: UUID | str, version: int, state: bytes) -> Any:
         """The domain event (or snapshot) stored with these columns."""
+        mapper = self._mapper
         if self._fast:
             try:
-                return self._decoded(topic, originator_id, version, state)
+                plain = mapper.cipher.decrypt(state) if mapper.cipher else state
+                if mapper.compressor:
+                    plain = mapper.compressor.decompress(plain)
+                fields = self._revive(orjson.loads(plain))
+                if type(fields) is not dict or type(originator_id) is not UUID:
+                    raise TypeError("decoded by the mapper")
+                cls, convert, class_version = self._classes.get(topic) or self._class_of(topic)
+                fields["originator_id"] = (
+                    originator_id if convert is None else convert(originator_id)
+                )
+                fields["originator_version"] = version
+                if class_version > 1 or "class_version" in fields:
+                    from_version = fields.pop("class_version", 1)
+                    while from_version < class_version:
+                        getattr(cls, f"upcast_v{from_version}_v{from_version + 1}")(fields)
+                        from_version += 1
+                event: Any = object.__new__(cls)
+                object.__setattr__(event, "__dict__", fields)
+                return event
             except Exception:  # the mapper decodes it, or says what is wrong
                 pass
-        return self._mapper.to_domain_event(StoredEvent(originator_id, version, topic, state))
-
-    def _decoded(self, topic: str, originator_id: UUID | str, version: int, state: bytes) -> Any:
-        mapper = self._mapper
-        if mapper.cipher:
-            state = mapper.cipher.decrypt(state)
-        if mapper.compressor:
-            state = mapper.compressor.decompress(state)
-        fields = self._revive(orjson.loads(state))
-        if type(fields) is not dict or type(originator_id) is not UUID:
-            raise TypeError("decoded by the mapper")
-        cls, convert, class_version = self._classes.get(topic) or self._class_of(topic)
-        fields["originator_id"] = originator_id if convert is None else convert(originator_id)
-        fields["originator_version"] = version
-        if class_version > 1 or "class_version" in fields:
-            from_version = fields.pop("class_version", 1)
-            while from_version < class_version:
-                getattr(cls, f"upcast_v{from_version}_v{from_version + 1}")(fields)
-                from_version += 1
-        event: Any = object.__new__(cls)
-        object.__setattr__(event, "__dict__", fields)
-        return event
+        return mapper.to_domain_event(StoredEvent(originator_id, version, topic, state))
 
     def _class_of(self, topic: str) -> tuple[type, Callable[[Any], Any] | None, int]:
         cls = resolve_topic(topic)

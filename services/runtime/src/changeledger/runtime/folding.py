@@ -108,12 +108,14 @@ def _fold(
     # taken, so a snapshot is checked against the events before it, not by loading it
     # and the events after it again.
     at_snapshot: dict[str, tuple[int, dict[str, Any]]] = {}
-    # Keyed by the ids' text, which hashes faster than a UUID.
+    # Keyed by the ids as read, which hash faster than UUIDs.
     fresh: dict[str, Any] = {}
     first: dict[str, int] = {}
     ids: dict[str, UUID] = {}
-    # The read models each event class goes to, and up to which log position.
-    routes: dict[type, list[tuple[str, Projection, int | None]]] = {}
+    # The read models each event class goes to, up to which log position, and, for an
+    # `AggregateIndex` that shares the fresh aggregates and folds them as it does, its
+    # aggregates: the fold is then done here, once.
+    routes: dict[type, list[tuple[str, Projection, int | None, dict[UUID, Any] | None]]] = {}
     decode = EventDecoder(app.mapper).decode
     events = 0
     rows = raw_log(app) if share == ALL else raw_share(app, share)
@@ -125,19 +127,21 @@ def _fold(
         event = decode(topic, originator_id, version, state)
         route = routes.get(type(event))
         if route is None:
-            route = routes[type(event)] = [
-                (name, view, compared.get(name))
-                for name, view in views.items()
-                if isinstance(event, view.topics)
-            ]
+            route = routes[type(event)] = _route(views, event, compared, sharing)
         aggregate = None
-        for name, view, limit in route:
-            if limit is None or position <= limit:
-                view.apply(event)
-                if aggregate is None and name in sharing:
-                    indexed = view.aggregates.get(originator_id)  # type: ignore[attr-defined]
-                    if indexed is not None and fresh.get(key, indexed) is indexed:
-                        aggregate = indexed
+        for name, view, limit, index in route:
+            if limit is not None and position > limit:
+                continue
+            if index is not None and aggregate is None:
+                current = fresh.get(key)
+                if index.get(originator_id) is current:
+                    aggregate = index[originator_id] = event.mutate(current)
+                    continue
+            view.apply(event)
+            if aggregate is None and name in sharing:
+                indexed = view.aggregates.get(originator_id)  # type: ignore[attr-defined]
+                if indexed is not None and fresh.get(key, indexed) is indexed:
+                    aggregate = indexed
         if aggregate is None:
             aggregate = event.mutate(fresh.get(key))
         fresh[key] = aggregate
@@ -162,6 +166,22 @@ def _fold(
             folded.snapshots_checked += 1
             folded.differences += [(first[key], d) for d in differences]
     return folded
+
+
+def _route(
+    views: dict[str, Projection], event: Any, until: dict[str, int], sharing: set[str]
+) -> list[tuple[str, Projection, int | None, dict[UUID, Any] | None]]:
+    return [
+        (name, view, until.get(name), _plain_index(view) if name in sharing else None)
+        for name, view in views.items()
+        if isinstance(event, view.topics)
+    ]
+
+
+def _plain_index(view: Projection) -> dict[UUID, Any] | None:
+    """The aggregates of an `AggregateIndex` that folds them as such, and does no more."""
+    plain = isinstance(view, AggregateIndex) and type(view).apply is AggregateIndex.apply
+    return view.aggregates if isinstance(view, AggregateIndex) and plain else None
 
 
 def _snapshot_differences(

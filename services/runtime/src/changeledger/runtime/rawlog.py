@@ -78,7 +78,8 @@ def raw_log(app: ServiceApplication, after: int = 0, up_to: int = 2**62) -> Iter
 
 
 def raw_share(app: ServiceApplication, share: Share) -> Iterator[RawEvent]:
-    """The share's events, in the order of their aggregates' ids and their versions."""
+    """The share's events, in the order of their aggregates' ids and their versions; the
+    ids as the database keeps them (hex digits in SQLite, for `UUID` to read)."""
     recorder: Any = app.recorder
     first, beyond = share.bounds()
     # Each batch seeks past the last row of the one before (as one condition: SQLite
@@ -93,23 +94,15 @@ def raw_share(app: ServiceApplication, share: Share) -> Iterator[RawEvent]:
             f"SELECT rowid, originator_id, {_COLUMNS} FROM {recorder.events_table_name} "
             + (where + order).format(*["?"] * 4)
         )
-
-        def key(text: str) -> str:
-            return UUID(text).hex
-
     elif isinstance(recorder, PostgresAggregateRecorder):
         bounds = [beyond] if beyond else []
         after = (first or UUID(int=0), 0)
         statement = _postgres(recorder, (where + order).format("%s::uuid", *["%s"] * 3))
-
-        def key(text: str) -> str:
-            return text
-
     else:
         raise ValueError(f"{type(recorder).__name__} cannot read a share of the log")
-    while rows := _rows(recorder, statement, (*after, *bounds, _BATCH)):
+    while rows := _rows(recorder, statement, (*after, *bounds, _BATCH), as_text=False):
         yield from rows
-        after = (key(rows[-1][1]), rows[-1][2])
+        after = (rows[-1][1], rows[-1][2])
 
 
 def _postgres(recorder: PostgresAggregateRecorder, where: str) -> Any:
@@ -122,14 +115,16 @@ def _postgres(recorder: PostgresAggregateRecorder, where: str) -> Any:
     )
 
 
-def _rows(recorder: Any, statement: Any, parameters: tuple[Any, ...]) -> list[RawEvent]:
+def _rows(
+    recorder: Any, statement: Any, parameters: tuple[Any, ...], as_text: bool = True
+) -> list[RawEvent]:
     sqlite = isinstance(recorder, SQLiteAggregateRecorder)
     with recorder.datastore.transaction(commit=False) as cursor:
         # Plain tuples: cheaper than the recorder's rows (sqlite3.Row, or dicts).
         cursor.row_factory = None if sqlite else tuple_row
         cursor.execute(statement, parameters)
         rows: list[RawEvent] = cursor.fetchall()
-    if sqlite:
+    if sqlite and as_text:
         return [(at, _text(key), version, topic, state) for at, key, version, topic, state in rows]
     return rows
 
