@@ -186,7 +186,9 @@ def test_each_store_rebuilds_to_what_its_running_service_holds(
     with opened(definition.application, service, quarter.settings) as app:
         against_live = rebuild(app, live=live)
         alone = rebuild(app)
+        in_processes = rebuild(app, live=live, workers=2, parallel_from=0)
     assert against_live.differences == []
+    assert (in_processes.views_compared, in_processes.differences) == (len(live), [])
     assert against_live.views_compared == len(live) > 0
     assert alone.differences == []
     assert alone.views.keys() == live.keys()
