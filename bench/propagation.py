@@ -20,6 +20,7 @@ import argparse
 import asyncio
 import tempfile
 import time
+from contextlib import nullcontext
 from datetime import datetime
 from pathlib import Path
 
@@ -30,6 +31,7 @@ from changeledger.planning.application import PlanningApplication
 from changeledger.risk.application import RiskApplication
 from changeledger.runtime.settings import Settings
 from tests.support.actors import release_body
+from tests.support.infra import postgres_server
 from tests.support.kafka import read_topic
 from tests.support.services import ServiceProcess, bearer, eventually
 from tests.support.stores import events_of, opened
@@ -71,12 +73,16 @@ def main() -> None:
     parser.add_argument("--store", choices=["sqlite", "postgres"], default="sqlite")
     args = parser.parse_args()
 
-    with kafka_for_bench() as bootstrap, tempfile.TemporaryDirectory() as tmp:
+    with (
+        kafka_for_bench() as bootstrap,
+        tempfile.TemporaryDirectory() as tmp,
+        postgres_server() if args.store == "postgres" else nullcontext() as postgres,
+    ):
         settings = Settings(
             data_dir=Path(tmp) / "var",
-            store=args.store,
             kafka_bootstrap_servers=bootstrap,
             postgres_schema_prefix=f"bench{int(time.time())}_",
+            **(postgres.settings if postgres is not None else {"store": "sqlite"}),
         )
         planning = ServiceProcess("planning", settings).start()
         risk = ServiceProcess("risk", settings).start()
