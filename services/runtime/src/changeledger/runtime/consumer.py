@@ -26,7 +26,7 @@ from itertools import groupby
 from typing import Any, Generic, TypeVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from aiokafka import ConsumerRebalanceListener, TopicPartition
+from aiokafka import ConsumerRebalanceListener, ConsumerRecord, TopicPartition
 from eventsourcing.domain import event
 from eventsourcing.persistence import (
     ConnectionPoolClosedError,
@@ -38,7 +38,7 @@ from eventsourcing.persistence import (
 )
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
-from faststream.kafka.annotations import KafkaMessage
+from faststream.kafka.message import KafkaMessage
 from pydantic import ValidationError
 
 from changeledger.contracts import Envelope, IntegrationEvent, UnknownEventType, dlq_of, owner_of
@@ -244,12 +244,10 @@ class Consumer(Generic[AppT]):
             self._subscribers[topic] = subscriber
             self._handled.setdefault(topic, {})
 
-            # The message comes through the context, so FastStream decodes nothing itself:
-            # validating the envelope is this consumer's job, with its own dead-lettering.
-            async def enqueue(message: KafkaMessage) -> None:
-                await self._queue.put(message.raw_message)
+            subscriber(self._enqueue, decoder=_the_record)
 
-            subscriber(enqueue)
+    async def _enqueue(self, record: ConsumerRecord[bytes, bytes]) -> None:
+        await self._queue.put(record)
 
     async def run(self) -> None:
         """Apply queued records in batches, and commit Kafka offsets behind them."""
@@ -516,3 +514,9 @@ class ResumeFromTracking(ConsumerRebalanceListener):  # type: ignore[misc]
             tracked = await self.threads.run(recorder.max_tracking_id, f"{tp.topic}:{tp.partition}")
             if tracked is not None:
                 consumer.seek(tp, tracked + 1)
+
+
+async def _the_record(message: KafkaMessage) -> Any:
+    """FastStream's decoding of a message: the record itself, as Kafka delivered it.
+    Validating the envelope is the consumer's job, with its own dead-lettering."""
+    return message.raw_message

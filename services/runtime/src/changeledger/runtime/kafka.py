@@ -74,6 +74,9 @@ def make_broker(service: str, settings: Settings) -> KafkaBroker:
         logger=logging.getLogger(f"changeledger.{service}.kafka"),
         log_level=logging.DEBUG,
         description=f"Integration events of Changeledger's {service} service",
+        # Handlers take the record as it came, so nothing is injected: with injection,
+        # FastStream resolved the message through a thread hop for every record.
+        apply_types=False,
     )
 
 
