@@ -21,6 +21,7 @@ from eventsourcing.persistence import Notification, Tracking
 
 from changeledger.contracts import Actor as ContractActor
 from changeledger.contracts import Envelope, IntegrationEvent
+from changeledger.runtime.decoding import EventDecoder
 from changeledger.runtime.domain import Aggregate, Provenance
 from changeledger.runtime.leadership import Leadership
 from changeledger.runtime.retry import until_it_works
@@ -104,6 +105,7 @@ class Relay:
     ) -> None:
         self.threads = threads or WorkerThreads()
         self.app = app
+        self._decode = EventDecoder(app.mapper).decode
         self.source = source
         self.topic = topic
         self.translate = translate
@@ -221,7 +223,8 @@ class Relay:
         self.last_error = error
 
     def _outgoing(self, notification: Notification) -> Outgoing | None:
-        domain_event = self.app.mapper.to_domain_event(notification)
+        n = notification
+        domain_event = self._decode(n.topic, n.originator_id, n.originator_version, n.state)
         contract = self.translate(domain_event)
         if contract is None:
             return None
