@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import tempfile
 import time
 from collections.abc import Iterator
@@ -24,7 +25,14 @@ from typing import Any
 import aiohttp
 from rich.table import Table
 
-from bench.support import console, kafka_for_bench, write_results
+from bench.support import (
+    CpuMeter,
+    console,
+    kafka_for_bench,
+    postgres_pid,
+    show_cpu,
+    write_results,
+)
 from changeledger.planning.application import PlanningApplication
 from changeledger.planning.domain import Period, Priority
 from changeledger.runtime.domain import Actor, Provenance, acting
@@ -95,24 +103,41 @@ def main() -> None:
                 # Separate stores: the service must not start with the raw run's thousands
                 # of events still to relay while it is being measured.
                 raw_settings = isolated_settings(Path(tmp) / "raw", None, server)
-                settings = isolated_settings(Path(tmp), None, server, kafka_bootstrap_servers=kafka)
-                raw_done, raw_seconds = raw_rate(raw_settings, args.seconds)
+                settings = isolated_settings(
+                    Path(tmp), None, server, kafka_bootstrap_servers=kafka.bootstrap_servers
+                )
+                with CpuMeter(
+                    {"app.save()": os.getpid(), "PostgreSQL": postgres_pid(server)}
+                ) as meter:
+                    raw_done, raw_seconds = raw_rate(raw_settings, args.seconds)
                 raw = raw_done / raw_seconds
-                rows[f"{kind}: app.save()"] = {"commands": raw_done, "per_second": raw}
+                rows[f"{kind}: app.save()"] = {
+                    "commands": raw_done,
+                    "per_second": raw,
+                    "cpu": meter.per_command(raw_done),
+                }
                 process = ServiceProcess("planning", settings).start()
                 try:
                     process.wait_ready()
                     headers = bearer(settings, "bench", "release-manager")
+                    pids = {
+                        "planning": process.pid,
+                        "Kafka": kafka.pid,
+                        "PostgreSQL": postgres_pid(server),
+                        "clients": os.getpid(),
+                    }
                     for clients in args.clients:
-                        done, seconds, failures = asyncio.run(
-                            http_rate(process.url, headers, clients, args.seconds)
-                        )
+                        with CpuMeter(pids) as meter:
+                            done, seconds, failures = asyncio.run(
+                                http_rate(process.url, headers, clients, args.seconds)
+                            )
                         rate = done / seconds
                         rows[f"{kind}: HTTP, {clients} clients"] = {
                             "commands": done,
                             "per_second": rate,
                             "ratio_to_raw": rate / raw,
                             "failures": failures,
+                            "cpu": meter.per_command(done),
                         }
                 finally:
                     process.stop()
@@ -129,6 +154,7 @@ def main() -> None:
             str(row.get("failures", "")),
         )
     console.print(table)
+    show_cpu("Where the CPU goes (ms per command, and cores used)", rows)
     write_results("commands", vars(args), rows | {"target_ratio": 0.5})
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import tempfile
 import time
 from contextlib import nullcontext
@@ -26,7 +27,16 @@ from pathlib import Path
 
 import aiohttp
 
-from bench.support import console, kafka_for_bench, percentiles, show, write_results
+from bench.support import (
+    CpuMeter,
+    console,
+    kafka_for_bench,
+    percentiles,
+    postgres_pid,
+    show,
+    show_cpu,
+    write_results,
+)
 from changeledger.planning.application import PlanningApplication
 from changeledger.risk.application import RiskApplication
 from changeledger.runtime.settings import Settings
@@ -74,13 +84,13 @@ def main() -> None:
     args = parser.parse_args()
 
     with (
-        kafka_for_bench() as bootstrap,
+        kafka_for_bench() as kafka,
         tempfile.TemporaryDirectory() as tmp,
         postgres_server() if args.store == "postgres" else nullcontext() as postgres,
     ):
         settings = Settings(
             data_dir=Path(tmp) / "var",
-            kafka_bootstrap_servers=bootstrap,
+            kafka_bootstrap_servers=kafka.bootstrap_servers,
             postgres_schema_prefix=f"bench{int(time.time())}_",
             **(postgres.settings if postgres is not None else {"store": "sqlite"}),
         )
@@ -93,9 +103,17 @@ def main() -> None:
             asyncio.run(send_at_rate(planning.url, headers, rate=20, seconds=1))  # warm up
             console.print(f"sending {args.rate:.0f} commands/s for {args.seconds:.0f} s ...")
             sent_at = time.monotonic()
-            answered, failures = asyncio.run(
-                send_at_rate(planning.url, headers, args.rate, args.seconds)
-            )
+            pids = {
+                "planning": planning.pid,
+                "risk": risk.pid,
+                "Kafka": kafka.pid,
+                "PostgreSQL": postgres_pid(postgres),
+                "client": os.getpid(),
+            }
+            with CpuMeter(pids) as meter:
+                answered, failures = asyncio.run(
+                    send_at_rate(planning.url, headers, args.rate, args.seconds)
+                )
             achieved = len(answered) / (time.monotonic() - sent_at)
 
             def all_recorded() -> bool:
@@ -122,7 +140,7 @@ def main() -> None:
             }
         records = asyncio.run(
             read_topic(
-                bootstrap,
+                kafka.bootstrap_servers,
                 settings.topic("planning.events"),
                 at_least=len(stored),
                 keys={i.encode() for i in answered},
@@ -147,12 +165,17 @@ def main() -> None:
     }
     show(f"Propagation planning -> risk over Kafka ({args.store})", rows, "ms")
     console.print(f"achieved {achieved:.1f} commands/s, {failures} failed")
+    cpu = meter.per_command(len(answered))
+    show_cpu(
+        "Where the CPU went while sending (ms per command, and cores used)",
+        {f"{args.rate:g} commands/s": {"cpu": cpu}},
+    )
     write_results(
         "propagation"
         + ("" if args.rate == 200 else f"-{args.rate:g}")
         + ("" if args.store == "sqlite" else f"-{args.store}"),
         {"rate": args.rate, "seconds": args.seconds, "store": args.store},
-        {"latency_ms": rows, "achieved_rate": achieved, "failures": failures},
+        {"latency_ms": rows, "achieved_rate": achieved, "failures": failures, "cpu": cpu},
     )
 
 

@@ -7,12 +7,15 @@ import os
 import platform
 import statistics
 import tempfile
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import psutil
 from rich.console import Console
 from rich.table import Table
 
@@ -23,19 +26,120 @@ RESULTS = Path(__file__).parent / "results"
 console = Console(width=110)
 
 
+@dataclass(frozen=True)
+class BenchKafka:
+    bootstrap_servers: str
+    #: The broker's process, when it runs here (its CPU time is then measured).
+    pid: int | None = None
+
+
 @contextmanager
-def kafka_for_bench() -> Iterator[str]:
+def kafka_for_bench() -> Iterator[BenchKafka]:
     """A configured broker (CHANGELEDGER_BENCH_KAFKA), or a fresh local one."""
     if address := os.environ.get("CHANGELEDGER_BENCH_KAFKA"):
-        yield address
+        yield BenchKafka(address)
         return
     with tempfile.TemporaryDirectory(prefix="changeledger-bench-kafka-") as home:
         launcher = KafkaLauncher(Path(home), port=free_port(), controller_port=free_port())
         launcher.start()
         try:
-            yield launcher.bootstrap_servers
+            yield BenchKafka(launcher.bootstrap_servers, launcher.process.pid)
         finally:
             launcher.stop()
+
+
+def postgres_pid(server: Any) -> int | None:
+    """The postmaster of a PostgreSQL server this benchmark started (None: one elsewhere)."""
+    launcher = getattr(server, "launcher", None)
+    if launcher is None:
+        return None
+    return int((launcher.data_dir / "postmaster.pid").read_text().split()[0])
+
+
+@dataclass
+class CpuMeter:
+    """The CPU time (user and system, with their child processes: PostgreSQL's backends)
+    each named process uses while the meter runs. On a machine whose few cores the
+    broker, the services, the database and the load generator share, it says where a
+    command's cost goes, and how many commands per second all the cores could do at most.
+    """
+
+    pids: dict[str, int | None]
+    #: CPU seconds of each process, and the wall seconds, once the meter has run.
+    seconds: dict[str, float] = field(default_factory=dict)
+    wall: float = 0.0
+    _started: dict[str, float] = field(default_factory=dict)
+    _began: float = 0.0
+
+    def __enter__(self) -> CpuMeter:
+        self._started = self._read()
+        self._began = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        ended = self._read()
+        self.wall = time.perf_counter() - self._began
+        self.seconds = {name: ended[name] - self._started.get(name, 0.0) for name in ended}
+
+    def per_command(self, commands: int) -> dict[str, Any]:
+        """CPU ms per command of each process, the cores each used, and the ceiling: the
+        commands per second that all the machine's cores could do at this cost."""
+        cores = os.cpu_count() or 1
+        total = sum(self.seconds.values())
+        return {
+            "cpu_ms_per_command": {n: s / commands * 1000 for n, s in self.seconds.items()},
+            "cores_used": {n: s / self.wall for n, s in self.seconds.items()},
+            "cpu_ms_per_command_total": total / commands * 1000,
+            "ceiling_per_second": commands / total * cores if total else None,
+        }
+
+    def _read(self) -> dict[str, float]:
+        measured = {pid for pid in self.pids.values() if pid is not None}
+        return {
+            name: _cpu_seconds(pid, measured - {pid})
+            for name, pid in self.pids.items()
+            if pid is not None
+        }
+
+
+def _cpu_seconds(pid: int, others: set[int]) -> float:
+    """A process's CPU seconds with its descendants', except those measured on their own
+    (the services this benchmark's process started, say)."""
+    try:
+        process = psutil.Process(pid)
+        times = process.cpu_times()
+    except psutil.NoSuchProcess:
+        return 0.0
+    total = times.user + times.system + times.children_user + times.children_system
+    for child in process.children():
+        if child.pid not in others:
+            total += _cpu_seconds(child.pid, others)
+    return total
+
+
+def show_cpu(title: str, rows: dict[str, dict[str, Any]]) -> None:
+    """A table of where each measured run's CPU went (rows with a `cpu` entry)."""
+    measured = {name: row["cpu"] for name, row in rows.items() if "cpu" in row}
+    if not measured:
+        return
+    processes = list(dict.fromkeys(p for cpu in measured.values() for p in cpu["cores_used"]))
+    table = Table(title=title)
+    table.add_column("measure")
+    for process in processes:
+        table.add_column(f"{process} ms/cmd (cores)", justify="right")
+    table.add_column("total ms/cmd", justify="right")
+    table.add_column(f"ceiling on {os.cpu_count()} cores /s", justify="right")
+    for name, cpu in measured.items():
+        table.add_row(
+            name,
+            *(
+                f"{cpu['cpu_ms_per_command'].get(p, 0):.2f} ({cpu['cores_used'].get(p, 0):.2f})"
+                for p in processes
+            ),
+            f"{cpu['cpu_ms_per_command_total']:.2f}",
+            f"{cpu['ceiling_per_second']:,.0f}" if cpu["ceiling_per_second"] else "",
+        )
+    console.print(table)
 
 
 def percentiles(values: Sequence[float]) -> dict[str, float]:

@@ -82,6 +82,10 @@ class ServiceProcess:
         return f"http://127.0.0.1:{self.port}"
 
     @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process is not None else None
+
+    @property
     def log_file(self) -> Path:
         return self.settings.data_dir / f"{self.name}-{self.port}.log"
 
