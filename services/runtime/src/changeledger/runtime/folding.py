@@ -10,18 +10,21 @@ rather than in log order.
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import json
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
 from changeledger.runtime.decoding import EventDecoder
 from changeledger.runtime.history import changes, state_of
-from changeledger.runtime.projection import AggregateIndex, LiveProjection, Projection
+from changeledger.runtime.projection import (
+    AggregateIndex,
+    LiveProjection,
+    Projection,
+    collector_paused,
+)
 from changeledger.runtime.rawlog import ALL, Share, raw_log, raw_share
 from changeledger.runtime.store import ServiceApplication
 
@@ -74,21 +77,8 @@ def fold(
     read models with live ones: their lines are kept), each read model named there is
     folded up to that log position only. `progress` is called with the events folded
     since its last call."""
-    with _collector_paused():
+    with collector_paused():
         return _fold(app, share, until, progress)
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Folding makes no reference cycles, but the collector's passes over its growing
-    heap of fresh aggregates took a third of its time."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _fold(
