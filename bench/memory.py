@@ -54,7 +54,9 @@ def main() -> None:
                 started = time.perf_counter()
                 with process.client("viewer") as client:
                     eventually(
-                        lambda: len(client.get("/releases").json()) >= args.releases,
+                        lambda: (
+                            int(client.get("/releases").headers["X-Total-Count"]) >= args.releases
+                        ),
                         timeout=900,
                         interval=1.0,
                         what="planning caught up with its log",

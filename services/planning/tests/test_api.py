@@ -205,6 +205,41 @@ def test_an_idempotency_key_plans_one_release_however_often_it_is_sent(api: Api)
     assert len(api.get("/releases").json()) == 1
 
 
+def test_listings_come_a_page_at_a_time_with_the_total_and_links(api: Api) -> None:
+    names = [f"R{n}" for n in range(5)]
+    for name in names:
+        planned(api, name)
+    everything = api.get("/releases")
+    assert [r["name"] for r in everything.json()] == names
+    assert everything.headers["x-total-count"] == "5"
+    assert "link" not in everything.headers
+
+    first = api.get("/releases", {"limit": "2"})
+    assert [r["name"] for r in first.json()] == names[:2]
+    assert first.headers["x-total-count"] == "5"
+    assert set(first.links) == {"next"}
+    followed, response = [], first
+    while True:
+        followed += [r["name"] for r in response.json()]
+        if "next" not in response.links:
+            break
+        response = api.client.get(response.links["next"]["url"], headers=api.vic)
+    assert followed == names
+    assert set(response.links) == {"prev"}
+    assert "offset=2" in response.links["prev"]["url"]
+    # Filters stay in the links.
+    by_owner = api.get("/releases", {"limit": "1", "owner": "rita"})
+    assert "owner=rita" in by_owner.links["next"]["url"]
+    assert api.get("/releases", {"offset": "9"}).json() == []
+
+
+@pytest.mark.parametrize(
+    "params", [{"limit": "0"}, {"limit": "1001"}, {"offset": "-1"}, {"limit": "many"}]
+)
+def test_a_bad_page_is_refused(api: Api, params: dict[str, str]) -> None:
+    problem(api.get("/releases", params), 422)
+
+
 def test_the_calendar_and_loads_answer_for_a_period(api: Api) -> None:
     rid = approved(api)["id"]
     api.post(

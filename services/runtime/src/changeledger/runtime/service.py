@@ -39,6 +39,7 @@ from changeledger.runtime.domain import Actor, Provenance, acting
 from changeledger.runtime.http import RequestGuard, authenticated
 from changeledger.runtime.kafka import ensure_topics, make_broker
 from changeledger.runtime.leadership import FileLeadership, Leadership, PostgresLeadership
+from changeledger.runtime.paging import PAGE_HEADERS
 from changeledger.runtime.permissions import document_roles
 from changeledger.runtime.problems import install_problem_handlers
 from changeledger.runtime.relay import Outgoing, Relay, Translations
@@ -319,7 +320,7 @@ def create_service(
                 "Idempotency-Key",
                 "X-Correlation-Id",
             ],
-            expose_headers=["ETag", "X-Correlation-Id", "Location"],
+            expose_headers=["ETag", "X-Correlation-Id", "Location", *PAGE_HEADERS],
         )
     install_problem_handlers(api)
 

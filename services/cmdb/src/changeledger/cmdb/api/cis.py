@@ -21,6 +21,7 @@ from changeledger.cmdb.api.views import (
 )
 from changeledger.runtime.domain import InvalidValue
 from changeledger.runtime.http import Body, Command, etag, query, requires
+from changeledger.runtime.paging import Paged
 
 router = APIRouter(prefix="/cis", tags=["configuration items"])
 
@@ -64,15 +65,16 @@ async def register(body: Register, app: Cmdb, command: Command = requires(*MAINT
 @router.get("", response_model=list[CiView])
 async def list_cis(
     app: Cmdb,
+    page: Paged,
     type: d.CiType | None = None,
     lifecycle: d.Lifecycle | None = None,
     owner: str | None = Query(default=None, max_length=200),
     as_of: AsOf = None,
 ) -> list[CiView]:
-    """The whole CMDB, now or as it was at `as_of`."""
+    """The whole CMDB, now or as it was at `as_of`, a page at a time."""
     return await query(
         app.graph.query,
-        lambda g: [CiView.of(ci) for ci in g.items(type, lifecycle, owner)],
+        lambda g: [CiView.of(ci) for ci in page.of(g.items(type, lifecycle, owner))],
         as_of,
     )
 

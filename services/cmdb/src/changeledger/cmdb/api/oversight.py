@@ -24,14 +24,15 @@ from changeledger.cmdb.application import Observation
 from changeledger.cmdb.reports import Oversight
 from changeledger.runtime.domain import NotFound
 from changeledger.runtime.http import Body, Command, query, requires
+from changeledger.runtime.paging import Paged
 
 router = APIRouter(tags=["change authority and oversight"])
 
 
 @router.get("/changes", response_model=list[ChangeView])
-async def changes(app: Cmdb, as_of: AsOf = None) -> list[ChangeView]:
+async def changes(app: Cmdb, page: Paged, as_of: AsOf = None) -> list[ChangeView]:
     """Every change the CMDB has learned of from planning, with the writes made under it."""
-    known = await query(app.oversight.query, lambda o: o.changes(), as_of)
+    known = await query(app.oversight.query, lambda o: page.of(o.changes()), as_of)
     writes = await query(app.graph.query, lambda g: dict(g.writes), as_of)
     return [ChangeView.of(c, writes.get(c.change_id, [])) for c in known]
 
@@ -48,6 +49,7 @@ async def change(change_id: UUID, app: Cmdb) -> ChangeView:
 @router.get("/refusals", response_model=list[RefusalView])
 async def refusals(
     app: Cmdb,
+    page: Paged,
     ci: str | None = Query(default=None, max_length=100),
     change_id: UUID | None = None,
     as_of: AsOf = None,
@@ -55,7 +57,7 @@ async def refusals(
     """Every write refused for want of an authorising change, oldest first."""
 
     def listed(o: Oversight) -> list[RefusalView]:
-        return [RefusalView.of(r) for r in o.refusals(ci, change_id)]
+        return [RefusalView.of(r) for r in page.of(o.refusals(ci, change_id))]
 
     return await query(app.oversight.query, listed, as_of)
 

@@ -20,6 +20,7 @@ from changeledger.communication.api.views import (
 from changeledger.communication.domain import Channel, MessageState
 from changeledger.runtime.domain import InvalidValue
 from changeledger.runtime.http import Command, etag, query, requires
+from changeledger.runtime.paging import Paged
 
 router = APIRouter(tags=["messages"])
 
@@ -89,6 +90,7 @@ async def plan_message(
 @router.get("/messages", response_model=list[MessageView])
 async def list_messages(
     app: Comms,
+    page: Paged,
     release_id: UUID | None = None,
     state: MessageState | None = None,
     as_of: AsOf = None,
@@ -96,7 +98,8 @@ async def list_messages(
     return await query(
         app.board.query,
         lambda b: [
-            MessageView.of(m) for m in b.messages(release_id, state.value if state else None)
+            MessageView.of(m)
+            for m in page.of(b.messages(release_id, state.value if state else None))
         ],
         as_of,
     )

@@ -12,6 +12,7 @@ from changeledger.communication.api.views import StakeholderBody, StakeholderVie
 from changeledger.communication.domain import Engagement, Quadrant
 from changeledger.runtime.domain import InvalidValue
 from changeledger.runtime.http import Body, Command, etag, query, requires
+from changeledger.runtime.paging import Paged
 
 router = APIRouter(prefix="/stakeholders", tags=["stakeholders"])
 
@@ -52,11 +53,11 @@ async def register(
 
 @router.get("", response_model=list[StakeholderView])
 async def list_stakeholders(
-    app: Comms, include_retired: bool = False, as_of: AsOf = None
+    app: Comms, page: Paged, include_retired: bool = False, as_of: AsOf = None
 ) -> list[StakeholderView]:
     return await query(
         app.board.query,
-        lambda b: [StakeholderView.of(s) for s in b.stakeholders(include_retired)],
+        lambda b: [StakeholderView.of(s) for s in page.of(b.stakeholders(include_retired))],
         as_of,
     )
 

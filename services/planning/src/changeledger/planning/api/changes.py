@@ -23,6 +23,7 @@ from changeledger.planning.domain import (
     ReviewOutcome,
 )
 from changeledger.runtime.http import Body, Command, etag, query, requires
+from changeledger.runtime.paging import Paged
 
 router = APIRouter(prefix="/change-requests", tags=["change requests"])
 CI = Field(min_length=1, max_length=100)
@@ -100,6 +101,7 @@ async def raise_change(
 @router.get("", response_model=list[ChangeView])
 async def list_changes(
     app: Planning,
+    page: Paged,
     as_of: AsOf = None,
     state: ChangeState | None = None,
     requested_by: str | None = Query(default=None, max_length=200),
@@ -109,7 +111,7 @@ async def list_changes(
         app.portfolio.query,
         lambda p: [
             ChangeView.of(c)
-            for c in p.changes(state.value if state else None, requested_by, release_id)
+            for c in page.of(p.changes(state.value if state else None, requested_by, release_id))
         ],
         as_of,
     )

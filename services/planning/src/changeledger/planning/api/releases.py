@@ -20,6 +20,7 @@ from changeledger.planning.api.views import MoneyBody, ReleaseView, WindowBody
 from changeledger.planning.domain import Outcome, Period, Priority, ReleaseState
 from changeledger.runtime.domain import InvalidValue
 from changeledger.runtime.http import Body, Command, etag, query, requires
+from changeledger.runtime.paging import Paged
 
 router = APIRouter(prefix="/releases", tags=["releases"])
 Text = Field(min_length=1, max_length=200)
@@ -116,6 +117,7 @@ async def plan_release(
 @router.get("", response_model=list[ReleaseView])
 async def list_releases(
     app: Planning,
+    page: Paged,
     as_of: AsOf = None,
     state: ReleaseState | None = None,
     owner: str | None = Query(default=None, max_length=200),
@@ -123,7 +125,9 @@ async def list_releases(
     # Rendered inside the query, while the projection cannot change underneath.
     return await query(
         app.portfolio.query,
-        lambda p: [ReleaseView.of(r) for r in p.releases(state.value if state else None, owner)],
+        lambda p: [
+            ReleaseView.of(r) for r in page.of(p.releases(state.value if state else None, owner))
+        ],
         as_of,
     )
 

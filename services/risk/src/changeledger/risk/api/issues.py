@@ -12,6 +12,7 @@ from changeledger.risk.api.common import RISK_WORKERS, AsOf, Risks
 from changeledger.risk.api.views import IssueView
 from changeledger.risk.domain import IssueState, Severity
 from changeledger.runtime.http import Body, Command, etag, query, requires
+from changeledger.runtime.paging import Paged
 
 router = APIRouter(prefix="/issues", tags=["issues"])
 STEPS: dict[str, IssueState] = {
@@ -56,11 +57,17 @@ async def raise_issue(
 
 @router.get("", response_model=list[IssueView])
 async def list_issues(
-    app: Risks, release_id: UUID | None = None, state: IssueState | None = None, as_of: AsOf = None
+    app: Risks,
+    page: Paged,
+    release_id: UUID | None = None,
+    state: IssueState | None = None,
+    as_of: AsOf = None,
 ) -> list[IssueView]:
     return await query(
         app.board.query,
-        lambda b: [IssueView.of(i) for i in b.issues(release_id, state.value if state else None)],
+        lambda b: [
+            IssueView.of(i) for i in page.of(b.issues(release_id, state.value if state else None))
+        ],
         as_of,
     )
 

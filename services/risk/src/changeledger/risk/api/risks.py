@@ -13,6 +13,7 @@ from changeledger.risk.api.views import IssueView, MaterialisedView, RiskView, S
 from changeledger.risk.domain import Category, RiskState, Severity
 from changeledger.risk.domain import Response as RiskResponse
 from changeledger.runtime.http import Body, Command, etag, query, requires
+from changeledger.runtime.paging import Paged
 
 router = APIRouter(prefix="/risks", tags=["risks"])
 Text = Field(min_length=1, max_length=4000)
@@ -75,11 +76,17 @@ async def identify(
 
 @router.get("", response_model=list[RiskView])
 async def list_risks(
-    app: Risks, release_id: UUID | None = None, state: RiskState | None = None, as_of: AsOf = None
+    app: Risks,
+    page: Paged,
+    release_id: UUID | None = None,
+    state: RiskState | None = None,
+    as_of: AsOf = None,
 ) -> list[RiskView]:
     return await query(
         app.board.query,
-        lambda b: [RiskView.of(r) for r in b.risks(release_id, state.value if state else None)],
+        lambda b: [
+            RiskView.of(r) for r in page.of(b.risks(release_id, state.value if state else None))
+        ],
         as_of,
     )
 
