@@ -24,9 +24,9 @@ async def read_topic(
         enable_auto_commit=False,
         group_id=None,
     )
-    await consumer.start()
     records: list[ConsumerRecord[bytes, bytes]] = []
     try:
+        await consumer.start()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             batch = await consumer.getmany(timeout_ms=500)
@@ -52,8 +52,8 @@ async def produce(
     headers: list[tuple[str, bytes]] | None = None,
 ) -> Any:
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers, acks="all")
-    await producer.start()
     try:
+        await producer.start()
         return await producer.send_and_wait(topic, value, key=key, headers=headers)
     finally:
         await producer.stop()

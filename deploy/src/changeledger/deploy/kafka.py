@@ -253,26 +253,28 @@ async def _round_trip(bootstrap_servers: str, timeout: float = 10.0) -> bool:
     from aiokafka.errors import TopicAlreadyExistsError
 
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=5000)
-    await admin.start()
     try:
+        await admin.start()
         if READY_TOPIC not in await admin.list_topics():
             with contextlib.suppress(TopicAlreadyExistsError):
                 await admin.create_topics([NewTopic(READY_TOPIC, 1, 1)])
     finally:
         await admin.close()
 
+    # Started inside `try`: a start that fails (the broker is still starting) is stopped
+    # too, or the client is left unclosed.
     producer = AIOKafkaProducer(
         bootstrap_servers=bootstrap_servers, acks="all", request_timeout_ms=5000
     )
-    await producer.start()
     try:
+        await producer.start()
         meta = await asyncio.wait_for(producer.send_and_wait(READY_TOPIC, b"ready"), timeout)
     finally:
         await producer.stop()
 
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False)
-    await consumer.start()
     try:
+        await consumer.start()
         partition = TopicPartition(READY_TOPIC, meta.partition)
         consumer.assign([partition])
         consumer.seek(partition, meta.offset)

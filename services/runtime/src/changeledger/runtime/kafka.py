@@ -87,8 +87,8 @@ async def ensure_topics(settings: Settings, topics: Iterable[str]) -> list[str]:
         request_timeout_ms=10_000,
         **parse_security(kafka_security(settings)),
     )
-    await admin.start()
     try:
+        await admin.start()
         existing = set(await admin.list_topics())
         missing = sorted(set(topics) - existing)
         if not missing:

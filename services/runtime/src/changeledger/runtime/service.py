@@ -199,7 +199,7 @@ class ServiceRuntime(Generic[AppT]):
                 try:
                     await ensure_topics(self.settings, self.topics)
                     await broker.start()
-                except Exception:
+                except BaseException:  # failed, or cancelled by a stop: close what it opened
                     with contextlib.suppress(Exception):
                         await broker.stop()
                     raise
