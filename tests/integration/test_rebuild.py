@@ -4,6 +4,9 @@ purpose (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
+import os
+import time
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -18,12 +21,16 @@ from changeledger.cli.main import app as cli
 from changeledger.planning.application import PlanningApplication
 from changeledger.planning.domain import Priority
 from changeledger.planning.service import definition as planning
+from changeledger.runtime import rebuild as rebuilding
+from changeledger.runtime import workers
 from changeledger.runtime.auth import Authenticator
 from changeledger.runtime.domain import acting
+from changeledger.runtime.rawlog import Share
 from changeledger.runtime.rebuild import live_fingerprints, rebuild
 from changeledger.runtime.service import create_service
 from changeledger.runtime.settings import Settings
 from tests.support.actors import Q1, RELEASE_MANAGER
+from tests.support.services import isolated_settings
 from tests.support.stores import cli_env, opened
 from tests.support.tamper import RawStore
 
@@ -183,3 +190,31 @@ def test_rebuild_in_worker_processes_gives_the_same_answer(store_settings: Setti
     assert alone_against.differences == alone.differences
     assert "read model portfolio" in drifted.differences[0]
     assert drifted.differences[1:] == alone.differences
+
+
+def _fails_once_the_other_share_runs(app: Any, share: Share, until: Any, progress: Any) -> Any:
+    """Share 0 fails once share 1 has begun; share 1 counts for a minute, and leaves a
+    mark if nothing stopped it."""
+    if share.number == 0:
+        while workers._done.value == 0:
+            time.sleep(0.01)
+        raise RuntimeError("share 0 cannot be read")
+    for _ in range(6000):
+        progress(1)
+        time.sleep(0.01)
+    Path(os.environ["CHANGELEDGER_TEST_MARK"]).touch()
+    return None
+
+
+def test_a_failing_worker_stops_the_others(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The failure is raised at once: the other worker stops at its next count (SQLite's
+    workers are forked, so they fold with the patched function)."""
+    settings = isolated_settings(tmp_path, None, None)
+    mark = tmp_path / "share 1 was never stopped"
+    monkeypatch.setenv("CHANGELEDGER_TEST_MARK", str(mark))
+    monkeypatch.setattr(rebuilding, "fold", _fails_once_the_other_share_runs)
+    with opened(PlanningApplication, "planning", settings) as app, acting(RELEASE_MANAGER):
+        app.plan_release("Spring", "rita", Priority.HIGH, Q1)
+        with pytest.raises(RuntimeError, match="share 0 cannot be read"):
+            rebuild(app, workers=2, parallel_from=0)
+    assert not mark.exists()

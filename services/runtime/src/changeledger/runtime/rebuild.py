@@ -124,18 +124,18 @@ def _folded(
                 progress(done)
 
         return [fold(app, shares[0], until, advance)]
-    pool, done_by_workers = worker_pool(app, len(shares))
+    workers = worker_pool(app, len(shares))
     try:
-        futures = [pool.submit(_fold_in_worker, share, until) for share in shares]
+        futures = [workers.pool.submit(_fold_in_worker, share, until) for share in shares]
         while True:
             _, pending = wait(futures, timeout=_POLL, return_when=FIRST_EXCEPTION)
             if progress is not None:
-                progress(done_by_workers.value)
+                progress(workers.done.value)
             failed = [f for f in futures if f.done() and f.exception() is not None]
             if failed or not pending:  # a failure is raised without waiting for the rest
                 return [future.result() for future in failed + futures]
     finally:
-        pool.shutdown(cancel_futures=True)
+        workers.stop()
 
 
 def _fold_in_worker(share: Share, until: dict[str, int] | None) -> Folded:

@@ -194,8 +194,8 @@ def _checked(
 ) -> Iterator[Chunk]:
     """Each chunk checked, in log order."""
     if workers > 1 and len(ranges) > 1:
-        pool, _ = worker_pool(app, workers)
-        chunks: Iterator[Chunk] = pool.map(_check_in_worker, ranges)
+        pool = worker_pool(app, workers)
+        chunks: Iterator[Chunk] = pool.pool.map(_check_in_worker, ranges)
     else:
         pool, chunks = None, (check_chunk(app, *bounds) for bounds in ranges)
     done = 0
@@ -207,7 +207,7 @@ def _checked(
             yield chunk
     finally:
         if pool is not None:
-            pool.shutdown(cancel_futures=True)
+            pool.stop()
 
 
 def _check_in_worker(bounds: tuple[int, int]) -> Chunk:
