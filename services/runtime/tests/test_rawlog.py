@@ -9,8 +9,9 @@ from uuid import UUID
 
 import pytest
 
+from changeledger.runtime import rawlog
 from changeledger.runtime.domain import Actor, Provenance, acting
-from changeledger.runtime.rawlog import RawEvent, Share, raw_log, raw_share
+from changeledger.runtime.rawlog import RawEvent, Share, latest_snapshots, raw_log, raw_share
 from changeledger.runtime.settings import Settings
 from changeledger.runtime.store import open_store
 from services.runtime.tests.test_store import Counters
@@ -50,3 +51,28 @@ def test_shares_of_the_log_are_disjoint_and_cover_it(counters: Counters, of: int
     assert everything == sorted(read(row) for row in raw_log(counters))
     for share in shares:
         assert [(row[1], row[2]) for row in share] == sorted((row[1], row[2]) for row in share)
+
+
+def test_the_latest_snapshots_are_read_in_batches(
+    store_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(rawlog, "_SNAPSHOT_BATCH", 3)
+    app = open_store(
+        Counters, "counters", store_settings.model_copy(update={"snapshot_interval": 2})
+    )
+    try:
+        with acting(CAROL):
+            started = [app.start(f"c{n}") for n in range(8)]
+            for n, counter in enumerate(started[1:]):  # the first has no snapshot
+                for _ in range(n + 1):
+                    app.increment(counter.id, times=2)
+        ids = [counter.id for counter in started]
+        latest = latest_snapshots(app, ids)
+        assert app.snapshots is not None
+        for aggregate_id in ids:
+            stored = app.snapshots.recorder.select_events(aggregate_id, desc=True, limit=1)
+            expected = [(s.originator_version, s.topic, bytes(s.state)) for s in stored]
+            assert ([latest[aggregate_id]] if aggregate_id in latest else []) == expected
+        assert sorted(version for version, _, _ in latest.values()) == [2, 4, 6, 8, 10, 12, 14]
+    finally:
+        app.close()

@@ -25,7 +25,14 @@ from changeledger.runtime.projection import (
     Projection,
     collector_paused,
 )
-from changeledger.runtime.rawlog import ALL, Share, raw_log, raw_share
+from changeledger.runtime.rawlog import (
+    ALL,
+    RawSnapshot,
+    Share,
+    latest_snapshots,
+    raw_log,
+    raw_share,
+)
 from changeledger.runtime.store import ServiceApplication
 
 #: Events between progress reports.
@@ -150,11 +157,17 @@ def _fold(
         folded.views[name] = len(held)
         if until is not None:
             folded.lines[name] = {str(i): fingerprint_line(i, a) for i, a in held.items()}
+    snapshots = latest_snapshots(app, [ids[key] for key in fresh])
     for key, aggregate in fresh.items():
-        differences = _snapshot_differences(app, decode, ids[key], aggregate, at_snapshot.get(key))
-        if differences is not None:
-            folded.snapshots_checked += 1
-            folded.differences += [(first[key], d) for d in differences]
+        aggregate_id = ids[key]
+        latest = snapshots.get(aggregate_id)
+        if latest is None:
+            continue
+        differences = _snapshot_differences(
+            app, decode, aggregate_id, aggregate, at_snapshot.get(key), latest
+        )
+        folded.snapshots_checked += 1
+        folded.differences += [(first[key], d) for d in differences]
     return folded
 
 
@@ -180,18 +193,13 @@ def _snapshot_differences(
     aggregate_id: UUID,
     aggregate: Any,
     at_snapshot: tuple[int, dict[str, Any]] | None,
-) -> list[str] | None:
-    """What the aggregate's latest snapshot says differently from its events (None
-    when it has no snapshot)."""
-    if app.snapshots is None:
-        return None
-    latest = app.snapshots.recorder.select_events(aggregate_id, desc=True, limit=1)
-    if not latest:
-        return None
+    latest: RawSnapshot,
+) -> list[str]:
+    """What the aggregate's latest snapshot says differently from its events."""
     version, replayed = at_snapshot or (None, {})
-    if version == latest[0].originator_version:
-        record = latest[0]
-        snapshot = decode(record.topic, aggregate_id, record.originator_version, record.state)
+    stored_version, topic, state = latest
+    if version == stored_version:
+        snapshot = decode(topic, aggregate_id, stored_version, state)
         stored = state_of(snapshot.mutate(None))
     else:  # taken off the usual interval: compare where the snapshot leads
         stored, replayed = state_of(app.repository.get(aggregate_id)), state_of(aggregate)

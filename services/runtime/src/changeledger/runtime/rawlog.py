@@ -10,7 +10,7 @@ its own events (scanning the whole log for them took each process as long again)
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any, NamedTuple
 from uuid import UUID
 
@@ -23,10 +23,14 @@ from changeledger.runtime.audit import notifications_after
 from changeledger.runtime.store import ServiceApplication
 
 _BATCH = 5000
+#: Aggregates whose latest snapshots are read in one query.
+_SNAPSHOT_BATCH = 500
 _COLUMNS = "originator_version, topic, state"
 
 #: One stored event: log position, aggregate id (as text), version, topic and stored state.
 RawEvent = tuple[int, str, int, str, bytes]
+#: One stored snapshot: version, topic and stored state.
+RawSnapshot = tuple[int, str, bytes]
 
 
 class Share(NamedTuple):
@@ -105,11 +109,46 @@ def raw_share(app: ServiceApplication, share: Share) -> Iterator[RawEvent]:
         after = (rows[-1][1], rows[-1][2])
 
 
-def _postgres(recorder: PostgresAggregateRecorder, where: str) -> Any:
-    return SQL(
-        f"SELECT notification_id, originator_id::text, {_COLUMNS} FROM {{schema}}.{{table}} "
-        + where
-    ).format(
+def latest_snapshots(app: ServiceApplication, ids: Sequence[UUID]) -> dict[UUID, RawSnapshot]:
+    """The latest snapshot of each of these aggregates that has one, read in batches of
+    aggregates (rather than a query for each)."""
+    if app.snapshots is None:
+        return {}
+    recorder: Any = app.snapshots.recorder
+    latest: dict[UUID, RawSnapshot] = {}
+    for start in range(0, len(ids), _SNAPSHOT_BATCH):
+        batch = ids[start : start + _SNAPSHOT_BATCH]
+        if isinstance(recorder, SQLiteAggregateRecorder):  # ids as their hex digits
+            by_hex = {i.hex: i for i in batch}
+            # SQLite takes the other columns from the row with the greatest version.
+            statement: Any = (
+                f"SELECT originator_id, MAX(originator_version), topic, state "
+                f"FROM {recorder.events_table_name} "
+                f"WHERE originator_id IN ({', '.join('?' * len(batch))}) GROUP BY originator_id"
+            )
+            rows = _rows(recorder, statement, tuple(by_hex), as_text=False)
+            latest |= {by_hex[key]: (v, topic, state) for key, v, topic, state in rows}
+        elif isinstance(recorder, PostgresAggregateRecorder):
+            statement = _postgres(
+                recorder,
+                "WHERE originator_id = ANY(%s) ORDER BY originator_id, originator_version DESC",
+                select="DISTINCT ON (originator_id) originator_id, ",
+            )
+            rows = _rows(recorder, statement, (list(batch),))
+            latest |= {key: (v, topic, bytes(state)) for key, v, topic, state in rows}
+        else:
+            for aggregate_id in batch:
+                for found in recorder.select_events(aggregate_id, desc=True, limit=1):
+                    latest[aggregate_id] = (found.originator_version, found.topic, found.state)
+    return latest
+
+
+def _postgres(
+    recorder: PostgresAggregateRecorder,
+    where: str,
+    select: str = "notification_id, originator_id::text, ",
+) -> Any:
+    return SQL(f"SELECT {select}{_COLUMNS} FROM {{schema}}.{{table}} " + where).format(
         schema=Identifier(recorder.datastore.schema),
         table=Identifier(recorder.events_table_name),
     )
@@ -117,13 +156,13 @@ def _postgres(recorder: PostgresAggregateRecorder, where: str) -> Any:
 
 def _rows(
     recorder: Any, statement: Any, parameters: tuple[Any, ...], as_text: bool = True
-) -> list[RawEvent]:
+) -> list[Any]:
     sqlite = isinstance(recorder, SQLiteAggregateRecorder)
     with recorder.datastore.transaction(commit=False) as cursor:
         # Plain tuples: cheaper than the recorder's rows (sqlite3.Row, or dicts).
         cursor.row_factory = None if sqlite else tuple_row
         cursor.execute(statement, parameters)
-        rows: list[RawEvent] = cursor.fetchall()
+        rows: list[Any] = cursor.fetchall()
     if sqlite and as_text:
         return [(at, _text(key), version, topic, state) for at, key, version, topic, state in rows]
     return rows
