@@ -5,7 +5,10 @@ The library's JSON transcoder revives its custom types with an `object_hook`: a 
 call for every JSON object of every event (about six per event), after Python's own JSON
 parser. Here orjson parses, and the same revival follows, inner objects first. What
 differs: an immutable value object (a frozen dataclass, such as an event's provenance)
-is revived once per distinct stored form and shared by the events that store it alike.
+is revived once per distinct stored form and shared by the events that store it alike;
+a value stored as a string (a timestamp, a date, an id, a decimal) is revived by the
+function its transcoding calls, without the transcoding's own call, and an enum member is
+looked up once for each stored value.
 Whatever this cannot decode exactly (orjson refuses NaN, and reads integers beyond 64
 bits as floats) goes to the mapper, which decodes it, or raises its own error.
 """
@@ -14,7 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from enum import Enum
 from typing import Any
@@ -22,15 +25,19 @@ from uuid import UUID
 
 import orjson
 from eventsourcing.persistence import (
+    DatetimeAsISO,
+    DecimalAsStr,
     JSONTranscoder,
     Mapper,
     StoredEvent,
+    Transcoding,
+    UUIDAsHex,
     find_id_convertor,
     pass_through_convertor,
 )
 from eventsourcing.utils import resolve_topic
 
-from changeledger.runtime.store import DataclassAsDict
+from changeledger.runtime.store import DataclassAsDict, DateAsISO, EnumAsValue
 
 #: Distinct value objects remembered at most (forgotten all at once past it).
 _SHARED = 4096
@@ -38,6 +45,13 @@ _SHARED = 4096
 _NESTED = {dict, list, float}
 _INTEGERS = 2.0**63
 _ATOMS = (str, int, float, bool, type(None), Enum, date, time, timedelta, UUID, Decimal)
+#: What these transcodings' `decode` does with a string, called without it.
+_FROM_TEXT: dict[type[Transcoding], Callable[[str], Any]] = {
+    DatetimeAsISO: datetime.fromisoformat,
+    DateAsISO: date.fromisoformat,
+    UUIDAsHex: UUID,
+    DecimalAsStr: Decimal,
+}
 
 
 class EventDecoder:
@@ -57,6 +71,13 @@ class EventDecoder:
             and transcoding.type.__dataclass_params__.frozen  # type: ignore[attr-defined]
         }
         self._decoders = {name: transcoding.decode for name, transcoding in self._names.items()}
+        # Values stored as a string, each revived by a call of C code (a stored timestamp
+        # in every event) or, for an enum, looked up once for each of its values.
+        self._from_text: dict[str, Callable[[str], Any]] = {
+            name: _Members(t.decode).__getitem__ if type(t) is EnumAsValue else _FROM_TEXT[type(t)]
+            for name, t in self._names.items()
+            if type(t) in _FROM_TEXT or type(t) is EnumAsValue
+        }
         self._shared: dict[bytes, Any] = {}
         #: Each topic's event class, its id convertor (None: none needed) and version.
         self._classes: dict[str, tuple[type, Callable[[Any], Any] | None, int]] = {}
@@ -104,29 +125,44 @@ class EventDecoder:
         """What the transcoder's object hook makes of a parsed JSON object, inner ones
         first."""
         if len(obj) == 2 and "_type_" in obj and "_data_" in obj:
-            name, data = obj["_type_"], obj["_data_"]
-            if type(name) is not str:
-                raise TypeError("decoded by the mapper")
-            if name in self._shareable:
-                # orjson's JSON of a parsed value differs for any two that differ.
-                stored_form = orjson.dumps(obj)
-                found = self._shared.get(stored_form)
-                if found is None:
-                    found = self._decoders[name](self._revive_value(data))
-                    if _immutable(found):
-                        if len(self._shared) >= _SHARED:
-                            self._shared.clear()
-                        self._shared[stored_form] = found
-                return found
-            if type(data) in _NESTED:
-                data = self._revive_value(data)
-            return self._decoders[name](data)
+            return self._revive_typed(obj)
         for key, value in obj.items():
-            if type(value) is dict:
-                obj[key] = self._revive(value)
-            elif type(value) in _NESTED:
+            kind = type(value)
+            if kind is dict:
+                # The common typed values are revived here, without a call of _revive.
+                if len(value) == 2 and "_type_" in value and "_data_" in value:
+                    from_text = self._from_text.get(value["_type_"])
+                    data = value["_data_"]
+                    obj[key] = (
+                        from_text(data)
+                        if from_text is not None and type(data) is str
+                        else self._revive_typed(value)
+                    )
+                else:
+                    obj[key] = self._revive(value)
+            elif kind in _NESTED:
                 obj[key] = self._revive_value(value)
         return obj
+
+    def _revive_typed(self, obj: dict[str, Any]) -> Any:
+        """A parsed `{"_type_": name, "_data_": data}`, revived as its transcoding does."""
+        name, data = obj["_type_"], obj["_data_"]
+        if type(name) is not str:
+            raise TypeError("decoded by the mapper")
+        if name in self._shareable:
+            # orjson's JSON of a parsed value differs for any two that differ.
+            stored_form = orjson.dumps(obj)
+            found = self._shared.get(stored_form)
+            if found is None:
+                found = self._decoders[name](self._revive_value(data))
+                if _immutable(found):
+                    if len(self._shared) >= _SHARED:
+                        self._shared.clear()
+                    self._shared[stored_form] = found
+            return found
+        if type(data) in _NESTED:
+            data = self._revive_value(data)
+        return self._decoders[name](data)
 
     def _revive_value(self, value: Any) -> Any:
         if type(value) is dict:
@@ -150,3 +186,16 @@ def _immutable(value: Any) -> bool:
             _immutable(getattr(value, f.name)) for f in dataclasses.fields(value)
         )
     return isinstance(value, _ATOMS)
+
+
+class _Members(dict[str, Any]):
+    """An enum's members by their stored values, each decoded once (a member is the same
+    object every time)."""
+
+    def __init__(self, decode: Callable[[str], Any]) -> None:
+        super().__init__()
+        self._decode = decode
+
+    def __missing__(self, value: str) -> Any:
+        member = self[value] = self._decode(value)
+        return member
