@@ -19,6 +19,7 @@ from uuid import UUID
 
 from changeledger.runtime.decoding import EventDecoder
 from changeledger.runtime.history import changes, state_of
+from changeledger.runtime.mutation import Mutate, mutator
 from changeledger.runtime.projection import (
     AggregateIndex,
     LiveProjection,
@@ -109,10 +110,10 @@ def _fold(
     fresh: dict[str, Any] = {}
     first: dict[str, int] = {}
     ids: dict[str, UUID] = {}
-    # The read models each event class goes to, up to which log position, and, for an
-    # `AggregateIndex` that shares the fresh aggregates and folds them as it does, its
-    # aggregates: the fold is then done here, once.
-    routes: dict[type, list[tuple[str, Projection, int | None, dict[UUID, Any] | None]]] = {}
+    # The read models each event class goes to (for an `AggregateIndex` that shares the
+    # fresh aggregates and folds them as it does, the fold is then done here, once), and
+    # how it mutates an aggregate.
+    routes: dict[type, tuple[list[Route], Mutate]] = {}
     decode = EventDecoder(app.mapper).decode
     events = 0
     rows = raw_log(app) if share == ALL else raw_share(app, share)
@@ -122,9 +123,13 @@ def _fold(
             originator_id = ids[key] = UUID(key)
             first[key] = position
         event = decode(topic, originator_id, version, state)
-        route = routes.get(type(event))
-        if route is None:
-            route = routes[type(event)] = _route(views, event, compared, sharing)
+        known = routes.get(type(event))
+        if known is None:
+            known = routes[type(event)] = (
+                _route(views, event, compared, sharing),
+                mutator(type(event)),
+            )
+        route, mutate = known
         aggregate = None
         for name, view, limit, index in route:
             if limit is not None and position > limit:
@@ -132,7 +137,9 @@ def _fold(
             if index is not None and aggregate is None:
                 current = fresh.get(key)
                 if index.get(originator_id) is current:
-                    aggregate = index[originator_id] = event.mutate(current)
+                    aggregate = mutate(event, current)
+                    if aggregate is not current:  # (else the index holds it already)
+                        index[originator_id] = aggregate
                     continue
             view.apply(event)
             if aggregate is None and name in sharing:
@@ -140,7 +147,7 @@ def _fold(
                 if indexed is not None and fresh.get(key, indexed) is indexed:
                     aggregate = indexed
         if aggregate is None:
-            aggregate = event.mutate(fresh.get(key))
+            aggregate = mutate(event, fresh.get(key))
         fresh[key] = aggregate
         interval = intervals.get(type(aggregate))
         if interval and aggregate.version % interval == 0:
@@ -171,9 +178,14 @@ def _fold(
     return folded
 
 
+#: A read model an event goes to: its name, itself, the log position it is folded to (None:
+#: all of the log) and, for an `AggregateIndex` whose aggregates the fold shares, those.
+Route = tuple[str, Projection, int | None, dict[UUID, Any] | None]
+
+
 def _route(
     views: dict[str, Projection], event: Any, until: dict[str, int], sharing: set[str]
-) -> list[tuple[str, Projection, int | None, dict[UUID, Any] | None]]:
+) -> list[Route]:
     return [
         (name, view, until.get(name), _plain_index(view) if name in sharing else None)
         for name, view in views.items()
