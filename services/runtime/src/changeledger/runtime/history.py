@@ -22,10 +22,14 @@ from changeledger.runtime.relay import envelope_id
 from changeledger.runtime.store import ServiceApplication
 
 Change = tuple[str, Any, Any]
+#: Values that are their own plain copy (exactly these types, not their subclasses).
+_SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
 def plain(value: Any) -> Any:
     """A JSON-friendly copy of a value: dataclasses as objects, enums as their values."""
+    if type(value) in _SCALARS:  # most values: no need to ask what else they are
+        return value
     if isinstance(value, Enum):
         return plain(value.value)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
