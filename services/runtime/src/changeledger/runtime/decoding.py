@@ -45,6 +45,8 @@ _SHARED = 4096
 _NESTED = {dict, list, float}
 _INTEGERS = 2.0**63
 _ATOMS = (str, int, float, bool, type(None), Enum, date, time, timedelta, UUID, Decimal)
+#: (Bound once: looked up for every event otherwise.)
+_new, _set = object.__new__, object.__setattr__
 #: What these transcodings' `decode` does with a string, called without it.
 _FROM_TEXT: dict[type[Transcoding], Callable[[str], Any]] = {
     DatetimeAsISO: datetime.fromisoformat,
@@ -63,6 +65,8 @@ class EventDecoder:
             type(transcoder) is JSONTranscoder
             and type(mapper).to_domain_event is Mapper.to_domain_event
         )
+        # Whether stored states are the JSON as it is (neither encrypted nor compressed).
+        self._plain = not (mapper.cipher or mapper.compressor)
         self._names = transcoder.names if isinstance(transcoder, JSONTranscoder) else {}
         self._shareable = {
             name
@@ -84,12 +88,9 @@ class EventDecoder:
 
     def decode(self, topic: str, originator_id: UUID | str, version: int, state: bytes) -> Any:
         """The domain event (or snapshot) stored with these columns."""
-        mapper = self._mapper
         if self._fast:
             try:
-                plain = mapper.cipher.decrypt(state) if mapper.cipher else state
-                if mapper.compressor:
-                    plain = mapper.compressor.decompress(plain)
+                plain = state if self._plain else self._decrypted(state)
                 fields = self._revive(orjson.loads(plain))
                 if type(fields) is not dict or type(originator_id) is not UUID:
                     raise TypeError("decoded by the mapper")
@@ -103,12 +104,17 @@ class EventDecoder:
                     while from_version < class_version:
                         getattr(cls, f"upcast_v{from_version}_v{from_version + 1}")(fields)
                         from_version += 1
-                event: Any = object.__new__(cls)
-                object.__setattr__(event, "__dict__", fields)
+                event: Any = _new(cls)
+                _set(event, "__dict__", fields)
                 return event
             except Exception:  # the mapper decodes it, or says what is wrong
                 pass
-        return mapper.to_domain_event(StoredEvent(originator_id, version, topic, state))
+        return self._mapper.to_domain_event(StoredEvent(originator_id, version, topic, state))
+
+    def _decrypted(self, state: bytes) -> bytes:
+        mapper = self._mapper
+        plain = mapper.cipher.decrypt(state) if mapper.cipher else state
+        return mapper.compressor.decompress(plain) if mapper.compressor else plain
 
     def _class_of(self, topic: str) -> tuple[type, Callable[[Any], Any] | None, int]:
         cls = resolve_topic(topic)
