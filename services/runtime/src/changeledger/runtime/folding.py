@@ -115,7 +115,7 @@ def _fold(
     # how it mutates an aggregate.
     routes: dict[type, tuple[list[Route], Mutate]] = {}
     decode = EventDecoder(app.mapper).decode
-    events = 0
+    events, report_at = 0, PROGRESS_EVERY
     rows = raw_log(app) if share == ALL else raw_share(app, share)
     for position, key, version, topic, state in rows:
         originator_id = ids.get(key)
@@ -130,31 +130,33 @@ def _fold(
                 mutator(type(event)),
             )
         route, mutate = known
+        current: Any = fresh.get(key)
         aggregate = None
         for name, view, limit, index in route:
             if limit is not None and position > limit:
                 continue
-            if index is not None and aggregate is None:
-                current = fresh.get(key)
-                if index.get(originator_id) is current:
-                    aggregate = mutate(event, current)
-                    if aggregate is not current:  # (else the index holds it already)
-                        index[originator_id] = aggregate
-                    continue
+            if index is not None and aggregate is None and index.get(originator_id) is current:
+                aggregate = mutate(event, current)
+                if aggregate is not current:  # (else the index holds it already)
+                    index[originator_id] = aggregate
+                continue
             view.apply(event)
             if aggregate is None and name in sharing:
                 indexed = view.aggregates.get(originator_id)  # type: ignore[attr-defined]
                 if indexed is not None and fresh.get(key, indexed) is indexed:
                     aggregate = indexed
         if aggregate is None:
-            aggregate = mutate(event, fresh.get(key))
-        fresh[key] = aggregate
+            aggregate = mutate(event, current)
+        if aggregate is not current or current is None:  # (else it holds it already)
+            fresh[key] = aggregate
         interval = intervals.get(type(aggregate))
         if interval and aggregate.version % interval == 0:
             at_snapshot[key] = (aggregate.version, state_of(aggregate))
         events += 1
-        if progress is not None and events % PROGRESS_EVERY == 0:
-            progress(PROGRESS_EVERY)
+        if events == report_at:
+            report_at += PROGRESS_EVERY
+            if progress is not None:
+                progress(PROGRESS_EVERY)
     if progress is not None:
         progress(events % PROGRESS_EVERY)
     folded.events = events
