@@ -231,6 +231,14 @@ def test_listings_come_a_page_at_a_time_with_the_total_and_links(api: Api) -> No
     by_owner = api.get("/releases", {"limit": "1", "owner": "rita"})
     assert "owner=rita" in by_owner.links["next"]["url"]
     assert api.get("/releases", {"offset": "9"}).json() == []
+    # Listings that are not of aggregates are paged alike.
+    for days in (100, 110):
+        freeze = {"name": f"Peak {days}", "window": window(days, 48), "reason": "sales"}
+        assert api.post("/freeze-windows", freeze, who=api.carl).status_code == 201
+    second = api.get("/freeze-windows", {"limit": "1", "offset": "1"})
+    assert [f["name"] for f in second.json()] == ["Peak 110"]
+    assert second.headers["x-total-count"] == "2"
+    assert set(second.links) == {"prev"}
 
 
 @pytest.mark.parametrize(

@@ -163,6 +163,7 @@ async def relationships(key: str, app: Cmdb, as_of: AsOf = None) -> Relationship
 async def diff(
     key: str,
     app: Cmdb,
+    page: Paged,
     since: AwareDatetime | None = Query(default=None, alias="from"),
     until: AwareDatetime | None = Query(default=None, alias="to"),
 ) -> list[DifferenceView]:
@@ -171,4 +172,4 @@ async def diff(
     if since is not None and until is not None and until < since:
         raise InvalidValue("`to` is before `from`", rule="time-range")
     found = await query(app.differences, key, since, until)
-    return [DifferenceView.of(difference) for difference in found]
+    return [DifferenceView.of(difference) for difference in page.of(found)]

@@ -100,6 +100,7 @@ async def discovery(
 @router.get("/drift", response_model=list[DriftView])
 async def drift(
     app: Cmdb,
+    page: Paged,
     ci: str | None = Query(default=None, max_length=100),
     since: AwareDatetime | None = None,
     as_of: AsOf = None,
@@ -111,7 +112,7 @@ async def drift(
         for run in o.runs():
             if since is None or run.created_on >= since:
                 found += [v for v in DriftView.all_of(run) if ci is None or v.ci == ci]
-        return found
+        return page.of(found)
 
     return await query(app.oversight.query, listed, as_of)
 

@@ -106,10 +106,14 @@ async def list_messages(
 
 
 @router.get("/releases/{release_id}/plan", response_model=list[MessageView])
-async def release_plan(release_id: UUID, app: Comms, as_of: AsOf = None) -> list[MessageView]:
+async def release_plan(
+    release_id: UUID, app: Comms, page: Paged, as_of: AsOf = None
+) -> list[MessageView]:
     """A release's communication plan: every message for it, by send time."""
     return await query(
-        app.board.query, lambda b: [MessageView.of(m) for m in b.messages(release_id)], as_of
+        app.board.query,
+        lambda b: [MessageView.of(m) for m in page.of(b.messages(release_id))],
+        as_of,
     )
 
 

@@ -19,6 +19,7 @@ from changeledger.planning.api.views import (
 from changeledger.planning.domain import Period
 from changeledger.runtime.domain import InvalidValue
 from changeledger.runtime.http import Command, query, requires
+from changeledger.runtime.paging import Paged
 
 router = APIRouter(tags=["calendar"])
 MAX_DAYS = 3 * 366
@@ -49,9 +50,9 @@ async def declare_freeze(
 
 
 @router.get("/freeze-windows", response_model=list[FreezeWindowView])
-async def list_freezes(app: Planning, as_of: AsOf = None) -> list[FreezeWindowView]:
+async def list_freezes(app: Planning, page: Paged, as_of: AsOf = None) -> list[FreezeWindowView]:
     calendar = await query(app.calendar_aggregate, as_of)
-    return [FreezeWindowView.of(f) for f in (calendar.freezes if calendar else [])]
+    return [FreezeWindowView.of(f) for f in page.of(calendar.freezes if calendar else [])]
 
 
 @router.get("/freeze-windows/{freeze_id}", response_model=FreezeWindowView)
@@ -81,6 +82,7 @@ async def calendar(
 @router.get("/resources/loads", response_model=list[LoadView], tags=["resources"])
 async def resource_loads(
     app: Planning,
+    page: Paged,
     start: date = Query(alias="from"),
     end: date = Query(alias="to"),
     overallocated_only: bool = False,
@@ -92,12 +94,14 @@ async def resource_loads(
     views = await query(
         app.portfolio.query, lambda p: [LoadView.of(load) for load in p.loads(period)], as_of
     )
-    return [v for v in views if v.overallocated] if overallocated_only else views
+    return page.of([v for v in views if v.overallocated] if overallocated_only else views)
 
 
 @router.get("/benefits", response_model=list[RealisationView], tags=["benefits"])
-async def benefits(app: Planning, as_of: AsOf = None) -> list[RealisationView]:
+async def benefits(app: Planning, page: Paged, as_of: AsOf = None) -> list[RealisationView]:
     """Benefits realised against targeted, across releases."""
     return await query(
-        app.portfolio.query, lambda p: [RealisationView.of(r) for r in p.realisations()], as_of
+        app.portfolio.query,
+        lambda p: [RealisationView.of(r) for r in page.of(p.realisations())],
+        as_of,
     )

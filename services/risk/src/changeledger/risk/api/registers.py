@@ -18,6 +18,7 @@ from changeledger.risk.api.views import (
 )
 from changeledger.runtime.domain import now
 from changeledger.runtime.http import query
+from changeledger.runtime.paging import Paged
 
 router = APIRouter(tags=["registers"])
 
@@ -68,8 +69,8 @@ async def heatmap(
 
 
 @router.get("/mitigations/overdue", response_model=list[OverdueView])
-async def overdue_mitigations(app: Risks, as_of: AsOf = None) -> list[OverdueView]:
+async def overdue_mitigations(app: Risks, page: Paged, as_of: AsOf = None) -> list[OverdueView]:
     today = (as_of or now()).date()
     return await query(
-        app.board.query, lambda b: [OverdueView.of(o) for o in b.overdue(today)], as_of
+        app.board.query, lambda b: [OverdueView.of(o) for o in page.of(b.overdue(today))], as_of
     )
