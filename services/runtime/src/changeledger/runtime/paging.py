@@ -51,8 +51,9 @@ class Page:
         return list(items[self.offset : self.offset + self.limit])
 
     def _link(self, relation: str, offset: int) -> str:
+        # Relative: behind a proxy, the address this server sees is not the client's.
         url = self.request.url.include_query_params(limit=self.limit, offset=offset)
-        return f'<{url}>; rel="{relation}"'
+        return f'<{url.path}?{url.query}>; rel="{relation}"'
 
 
 async def page(
