@@ -140,9 +140,7 @@ def same(a: Any, b: Any) -> bool:
 def test_every_event_decodes_as_the_mapper_decodes_it(samples: Samples) -> None:
     decoder = EventDecoder(samples.mapper)
     for record in stored(samples):
-        ours = decoder.decode(
-            record.topic, record.originator_id, record.originator_version, record.state
-        )
+        ours = decoder.to_domain_event(record)
         theirs = samples.mapper.to_domain_event(record)
         assert same(ours, theirs), (vars(ours), vars(theirs))
 
@@ -155,19 +153,14 @@ def test_an_old_version_of_an_event_is_upcast_as_by_the_mapper(samples: Samples)
     if samples.mapper.cipher:
         state = samples.mapper.cipher.encrypt(state)
     record = StoredEvent(renamed.originator_id, renamed.originator_version, renamed.topic, state)
-    ours = EventDecoder(samples.mapper).decode(
-        record.topic, record.originator_id, record.originator_version, record.state
-    )
+    ours = EventDecoder(samples.mapper).to_domain_event(record)
     assert same(ours, samples.mapper.to_domain_event(record))
     assert ours.spelling == "british"
 
 
 def test_immutable_values_are_shared_and_mutable_ones_are_not(samples: Samples) -> None:
     decoder = EventDecoder(samples.mapper)
-    events = [
-        decoder.decode(r.topic, r.originator_id, r.originator_version, r.state)
-        for r in stored(samples) * 2
-    ]
+    events = [decoder.to_domain_event(r) for r in stored(samples) * 2]
     assert events[0].provenance is events[4].provenance  # (1 to 3 go to the mapper)
     first, second, _ = events[4].payload
     assert first is second

@@ -111,6 +111,12 @@ class EventDecoder:
                 pass
         return self._mapper.to_domain_event(StoredEvent(originator_id, version, topic, state))
 
+    def to_domain_event(self, stored: StoredEvent) -> Any:
+        """As the mapper's method of this name: a stored event (or notification) decoded."""
+        return self.decode(
+            stored.topic, stored.originator_id, stored.originator_version, stored.state
+        )
+
     def _decrypted(self, state: bytes) -> bytes:
         mapper = self._mapper
         plain = mapper.cipher.decrypt(state) if mapper.cipher else state

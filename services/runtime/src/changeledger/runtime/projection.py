@@ -92,7 +92,7 @@ class LiveProjection(Generic[P]):
         self._lock = threading.Lock()
         self._topics = [get_topic(cls) for cls in self._view.topics]
         # A first query after a restart, and every `as_of`, folds the whole log.
-        self._decode = EventDecoder(app.mapper).decode
+        self._decoder = EventDecoder(app.mapper)
 
     @property
     def position(self) -> int:
@@ -131,8 +131,8 @@ class LiveProjection(Generic[P]):
             batch = recorder.select_notifications(
                 position, _BATCH, topics=self._topics, inclusive_of_start=False
             )
-            for n in batch:
-                yield n, self._decode(n.topic, n.originator_id, n.originator_version, n.state)
+            for notification in batch:
+                yield notification, self._decoder.to_domain_event(notification)
             if len(batch) < _BATCH:
                 return
             position = batch[-1].id

@@ -105,7 +105,7 @@ class Relay:
     ) -> None:
         self.threads = threads or WorkerThreads()
         self.app = app
-        self._decode = EventDecoder(app.mapper).decode
+        self._decoder = EventDecoder(app.mapper)
         self.source = source
         self.topic = topic
         self.translate = translate
@@ -223,8 +223,7 @@ class Relay:
         self.last_error = error
 
     def _outgoing(self, notification: Notification) -> Outgoing | None:
-        n = notification
-        domain_event = self._decode(n.topic, n.originator_id, n.originator_version, n.state)
+        domain_event = self._decoder.to_domain_event(notification)
         contract = self.translate(domain_event)
         if contract is None:
             return None
