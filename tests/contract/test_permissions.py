@@ -22,6 +22,8 @@ from changeledger.runtime.settings import Settings
 ROOT = Path(__file__).parents[2]
 #: The only operations without a token: a stakeholder's signed, single-use ack link.
 PUBLIC = {("get", "/acks/{token}"), ("post", "/acks/{token}")}
+#: And the probes an orchestrator calls.
+PROBES = {("get", "/healthz"), ("get", "/readyz")}
 
 
 @pytest.fixture(scope="module", params=SERVICES)
@@ -63,6 +65,26 @@ def test_every_command_declares_who_may_send_it(service: tuple[TestClient, Setti
     assert public <= PUBLIC
     for _, _, operation in commands(spec):
         assert set(operation.get("x-required-roles", ())) <= set(ROLES)
+
+
+def test_every_read_is_documented_and_enforced_as_needing_a_token(
+    service: tuple[TestClient, Settings],
+) -> None:
+    client, _ = service
+    spec = client.get("/openapi.json").json()
+    reads = [
+        (path, operation)
+        for path, operations in spec["paths"].items()
+        for method, operation in operations.items()
+        if method == "get" and ("get", path) not in PUBLIC | PROBES
+    ]
+    assert reads
+    for path, operation in reads:
+        assert not operation.get("x-public"), path
+        assert operation["security"] == [{"HTTPBearer": []}], path
+        answer = client.get(concrete(path))
+        assert answer.status_code == 401, (path, answer.text)
+    assert "HTTPBearer" in spec["components"]["securitySchemes"]
 
 
 def test_every_other_role_is_refused_and_nothing_is_recorded(

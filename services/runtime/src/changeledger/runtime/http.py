@@ -5,7 +5,7 @@ A route declares what it needs:
     @router.post("/releases", status_code=201)
     async def plan_release(
         body: PlanRelease,
-        command: Command = Depends(requires("release-manager")),
+        command: Command = requires("release-manager"),
         app: PlanningApplication = Depends(application),
     ) -> ReleaseView:
         release_id = await command.run(app.plan_release, body.name, ...)
@@ -26,7 +26,6 @@ from typing import Annotated, Any, ParamSpec, TypeVar
 
 from eventsourcing.persistence import IntegrityError
 from fastapi import Depends, Query, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -62,20 +61,27 @@ class Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-_bearer = HTTPBearer(auto_error=False, description="A JWT; `changeledger token` mints one locally")
-
+#: How the bearer token is documented in OpenAPI (added by `document_roles`).
+BEARER_SCHEME = {
+    "type": "http",
+    "scheme": "bearer",
+    "description": "A JWT; `changeledger token` mints one locally",
+}
 
 # Dependencies are `async def` although they never await: FastAPI runs plain `def`
-# dependencies in its thread pool, a hop that costs more than their work.
+# dependencies in its thread pool, a hop that costs more than their work. And they are
+# flat: each level of sub-dependencies costs a command more than the work it does, so
+# the token is read here rather than through FastAPI's `HTTPBearer`.
 
 
-async def authenticated(
-    request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)
-) -> Actor:
-    if credentials is None:
+async def authenticated(request: Request) -> Actor:
+    """Dependency: the actor whose bearer token the request carries; 401 without one."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
         raise Unauthenticated("no bearer token")
     authenticator: Authenticator = request.app.state.authenticator
-    actor = authenticator.verify(credentials.credentials)
+    actor = authenticator.verify(token)
     request.state.actor = actor
     return actor
 
@@ -146,7 +152,9 @@ def requires(*roles: str) -> Any:
     """A dependency giving the `Command`, refused with 403 unless the actor has one of `roles`."""
     allowed = frozenset(roles)
 
-    async def dependency(request: Request, actor: Actor = Depends(authenticated)) -> Command:
+    async def dependency(request: Request) -> Command:
+        # Routers authenticate every request first; this is for a route outside them.
+        actor = getattr(request.state, "actor", None) or await authenticated(request)
         if allowed and not actor.has_any(allowed):
             raise NotPermitted(
                 f"this needs one of the roles {sorted(allowed)}",

@@ -39,7 +39,12 @@ def declared_roles(dependant: Dependant) -> frozenset[str] | None:
 def _authenticates(dependant: Dependant) -> bool:
     from changeledger.runtime.http import authenticated
 
-    return any(d.call is authenticated or _authenticates(d) for d in dependant.dependencies)
+    return any(
+        d.call is authenticated
+        or getattr(d.call, "required_roles", None) is not None  # `requires` authenticates
+        or _authenticates(d)
+        for d in dependant.dependencies
+    )
 
 
 def permissions(app: FastAPI) -> list[Permission]:
@@ -48,7 +53,9 @@ def permissions(app: FastAPI) -> list[Permission]:
         route = context.original_route
         if not isinstance(route, APIRoute) or context.path is None or not route.methods:
             continue
-        roles, authenticates = declared_roles(route.dependant), _authenticates(route.dependant)
+        # The effective dependant holds the dependencies of the routers it was included with.
+        dependant = context.dependant
+        roles, authenticates = declared_roles(dependant), _authenticates(dependant)
         found += [Permission(m, context.path, roles, authenticates) for m in sorted(route.methods)]
     return found
 
@@ -62,6 +69,8 @@ def document_roles(app: FastAPI) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is not None:
             return app.openapi_schema
+        from changeledger.runtime.http import BEARER_SCHEME
+
         spec = generate()
         for permission in permissions(app):
             operation = spec["paths"].get(permission.path, {}).get(permission.method.lower())
@@ -71,6 +80,10 @@ def document_roles(app: FastAPI) -> None:
                 operation["x-required-roles"] = sorted(permission.roles)
             elif not permission.authenticated:
                 operation["x-public"] = True
+            if permission.authenticated:
+                operation["security"] = [{"HTTPBearer": []}]
+                schemes = spec.setdefault("components", {}).setdefault("securitySchemes", {})
+                schemes["HTTPBearer"] = BEARER_SCHEME
         app.openapi_schema = spec
         return spec
 
