@@ -75,6 +75,7 @@ class ServiceProcess:
     name: str
     settings: Settings
     port: int = field(default_factory=free_port)
+    workers: int = 1
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -102,6 +103,8 @@ class ServiceProcess:
                     self.name,
                     "--port",
                     str(self.port),
+                    "--workers",
+                    str(self.workers),
                 ],
                 stdout=log,
                 stderr=subprocess.STDOUT,

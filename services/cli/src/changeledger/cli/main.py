@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import signal
 import subprocess
@@ -44,24 +43,49 @@ def serve(
     service: ServiceName,
     host: Annotated[str | None, typer.Option(help="Address to listen on")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default: the service's own)")] = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Processes sharing the port and the store, each on a core of its own; "
+            "one of them runs the relay (PostgreSQL store only)",
+        ),
+    ] = 1,
     access_log: Annotated[bool, typer.Option(help="Log every request")] = False,
 ) -> None:
-    """Run one service's HTTP API, relay and consumers in this process."""
+    """Run one service's HTTP API, relay and consumers in this process (or in `--workers`)."""
     import uvicorn
 
     _check_service(service)
     settings = Settings()
-    logging.basicConfig(
-        level=logging.INFO, format=f"%(asctime)s {service} %(levelname)s %(name)s: %(message)s"
-    )
+    if workers > 1 and settings.store != "postgres":
+        # Measured (bench.commands): two workers on one SQLite file did fewer commands
+        # than one, each waiting in turn for the database's single write lock.
+        raise typer.BadParameter(
+            "more than one worker needs the PostgreSQL store: SQLite lets one process "
+            "write at a time, so more workers only wait for each other",
+            param_hint="--workers",
+        )
+    process = " [%(process)d]" if workers > 1 else ""
+    line = f"%(asctime)s {service}{process} %(levelname)s %(name)s: %(message)s"
+    # Given to uvicorn rather than set here, so that every worker process logs alike.
+    log_config = {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"plain": {"format": line}},
+        "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain"}},
+        "root": {"level": "INFO", "handlers": ["stderr"]},
+    }
     uvicorn.run(
         f"changeledger.{service}.service:create_app",
         factory=True,
         host=host or settings.host,
         port=port or settings.port_of(service),
+        workers=workers,
         loop="uvloop",
         http="httptools",
         access_log=access_log,
+        log_config=log_config,
         log_level="info",
         timeout_graceful_shutdown=10,
     )

@@ -1,0 +1,74 @@
+"""A service in two worker processes sharing its port and its PostgreSQL store (`serve
+--workers 2`): commands sent concurrently to both are each stored once, one relay
+publishes them all, and the effects downstream, handled by two consumer workers sharing
+partitions, arrive once. On SQLite, more than one worker is refused."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from tests.support.actors import release_body
+from tests.support.effects import assert_each_arrived_once, wait_until_each_arrived
+from tests.support.infra import KafkaServer, PostgresServer
+from tests.support.services import ServiceProcess, isolated_settings
+
+LOAD_SECONDS = 8.0
+CLIENTS = 8
+
+
+def worker_pids(process: ServiceProcess, line: str) -> set[str]:
+    """The worker processes that logged `line`."""
+    pattern = re.compile(rf"\[(\d+)\] .*{re.escape(line)}")
+    return {m[1] for m in map(pattern.search, process.log_file.read_text().splitlines()) if m}
+
+
+def test_two_workers_on_one_store_store_publish_and_handle_everything_once(
+    tmp_path: Path, kafka: KafkaServer, postgres: PostgresServer
+) -> None:
+    settings = isolated_settings(tmp_path, kafka, postgres, kafka_partitions=3)
+    planning = ServiceProcess("planning", settings, workers=2).start()
+    risk = ServiceProcess("risk", settings, workers=2).start()
+    statuses: Counter[int] = Counter()
+    accepted: list[str] = []
+    try:
+        planning.wait_ready()
+        risk.wait_ready()
+
+        def load(n: int) -> None:
+            # A connection per request, so the kernel spreads them over both workers.
+            ends, sent = time.monotonic() + LOAD_SECONDS, 0
+            while time.monotonic() < ends:
+                with planning.client("release-manager") as client:
+                    response = client.post("/releases", json=release_body(f"W{n}-{sent}"))
+                statuses[response.status_code] += 1
+                if response.status_code == 201:
+                    accepted.append(response.json()["id"])
+                sent += 1
+
+        with ThreadPoolExecutor(CLIENTS) as pool:
+            list(pool.map(load, range(CLIENTS)))
+        wait_until_each_arrived(settings)
+    finally:
+        planning.stop()
+        risk.stop()
+
+    print(f"answers {dict(statuses)}")
+    assert set(statuses) == {201}, "a worker refused or failed a command"
+    assert len(worker_pids(planning, "Application startup complete")) == 2
+    assert len(worker_pids(planning, "relay is the leader")) == 1
+    assert len(worker_pids(risk, "assigned to partitions")) == 2
+    assert_each_arrived_once(accepted, settings)
+
+
+def test_more_than_one_worker_on_sqlite_is_refused(tmp_path: Path) -> None:
+    settings = isolated_settings(tmp_path, None, None)
+    with pytest.raises(RuntimeError) as refused:
+        ServiceProcess("planning", settings, workers=2).start()
+    message = " ".join(re.sub("[│╭╮╰╯─]", " ", str(refused.value)).split())
+    assert "Invalid value for --workers: more than one worker needs the PostgreSQL store" in message
