@@ -7,7 +7,11 @@ same command is done straight on the application (`Release.plan` then `app.save(
 after the other: the raw rate. The figure that matters is their ratio, taken minutes
 apart on the same machine; the target (DESIGN.md section 7) is at least 0.5.
 
-    uv run python -m bench.commands --seconds 20 --clients 1 8 32
+On PostgreSQL it also runs planning as `--workers` processes (2 by default) sharing the
+port and the store (`changeledger serve --workers 2`): one process is bound to one core by
+Python's GIL. On SQLite, where one process writes at a time, `serve` refuses more workers.
+
+    uv run python -m bench.commands --seconds 20 --clients 1 8 32 --workers 2
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import os
 import tempfile
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -45,13 +50,14 @@ from tests.support.services import ServiceProcess, bearer, isolated_settings
 ACTOR = Provenance(Actor("bench", ("release-manager",)), "bench", "bench")
 
 
-def raw_rate(settings: Settings, seconds: float) -> tuple[int, float]:
+def raw_rate(settings: Settings, seconds: float, meter: CpuMeter) -> tuple[int, float]:
     """Commands done on the application directly, one after another."""
     app = open_store(PlanningApplication, "planning", settings)
     period = Period(Q1.start, Q1.end)
     done = 0
     try:
-        with acting(ACTOR):
+        # Metered while the store is open: its PostgreSQL backend ends when it closes.
+        with acting(ACTOR), meter:
             started = time.perf_counter()
             while time.perf_counter() - started < seconds:
                 app.plan_release(f"R{done}", "rita", Priority.HIGH, period)
@@ -87,11 +93,61 @@ async def http_rate(
         return done, time.perf_counter() - started, failures
 
 
+@dataclass
+class HttpRun:
+    """`POST /releases` to planning in its own process(es), against one store."""
+
+    kind: str
+    settings: Settings
+    kafka: Any
+    server: Any
+    seconds: float
+    raw: float
+
+    def rows(self, workers: int, client_counts: list[int]) -> dict[str, dict[str, Any]]:
+        rows = {}
+        process = ServiceProcess("planning", self.settings, workers=workers).start()
+        try:
+            process.wait_ready()
+            headers = bearer(self.settings, "bench", "release-manager")
+            pids = {
+                "planning": process.pid,  # with its workers, if any
+                "Kafka": self.kafka.pid,
+                "PostgreSQL": postgres_pid(self.server),
+                "clients": os.getpid(),
+            }
+            for clients in client_counts:
+                with CpuMeter(pids) as meter:
+                    done, seconds, failures = asyncio.run(
+                        http_rate(process.url, headers, clients, self.seconds)
+                    )
+                rate = done / seconds
+                name = f"{self.kind}: HTTP, {clients} clients"
+                rows[name + (f", {workers} workers" if workers > 1 else "")] = {
+                    "commands": done,
+                    "per_second": rate,
+                    "ratio_to_raw": rate / self.raw,
+                    "failures": failures,
+                    "cpu": meter.per_command(done),
+                }
+        finally:
+            process.stop()
+        return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 8, 32])
     parser.add_argument("--stores", nargs="+", default=["sqlite", "postgres"])
+    parser.add_argument(
+        "--workers",
+        type=int,
+        nargs="*",
+        default=[2],
+        help="on PostgreSQL, also run planning in this many processes, for the largest "
+        "client count",
+    )
     args = parser.parse_args()
     if date.today() >= Q1.start:
         raise SystemExit("the fixture quarter has begun; move tests.support.actors.Q1")
@@ -106,41 +162,23 @@ def main() -> None:
                 settings = isolated_settings(
                     Path(tmp), None, server, kafka_bootstrap_servers=kafka.bootstrap_servers
                 )
-                with CpuMeter(
-                    {"app.save()": os.getpid(), "PostgreSQL": postgres_pid(server)}
-                ) as meter:
-                    raw_done, raw_seconds = raw_rate(raw_settings, args.seconds)
+                meter = CpuMeter({"app.save()": os.getpid(), "PostgreSQL": postgres_pid(server)})
+                raw_done, raw_seconds = raw_rate(raw_settings, args.seconds, meter)
                 raw = raw_done / raw_seconds
                 rows[f"{kind}: app.save()"] = {
                     "commands": raw_done,
                     "per_second": raw,
                     "cpu": meter.per_command(raw_done),
                 }
-                process = ServiceProcess("planning", settings).start()
-                try:
-                    process.wait_ready()
-                    headers = bearer(settings, "bench", "release-manager")
-                    pids = {
-                        "planning": process.pid,
-                        "Kafka": kafka.pid,
-                        "PostgreSQL": postgres_pid(server),
-                        "clients": os.getpid(),
-                    }
-                    for clients in args.clients:
-                        with CpuMeter(pids) as meter:
-                            done, seconds, failures = asyncio.run(
-                                http_rate(process.url, headers, clients, args.seconds)
-                            )
-                        rate = done / seconds
-                        rows[f"{kind}: HTTP, {clients} clients"] = {
-                            "commands": done,
-                            "per_second": rate,
-                            "ratio_to_raw": rate / raw,
-                            "failures": failures,
-                            "cpu": meter.per_command(done),
-                        }
-                finally:
-                    process.stop()
+                # One process for every client count; on PostgreSQL, more workers
+                # (processes sharing the port and the store) for the largest, where one
+                # process is saturated. SQLite lets one process write at a time.
+                runs = [(1, args.clients)]
+                if kind == "postgres":
+                    runs += [(w, [max(args.clients)]) for w in args.workers]
+                for workers, client_counts in runs:
+                    measure = HttpRun(kind, settings, kafka, server, args.seconds, raw)
+                    rows |= measure.rows(workers, client_counts)
 
     table = Table(title="POST /releases: HTTP against the raw app.save() rate")
     for column in ("measure", "commands", "per second", "ratio to raw", "failures"):
