@@ -1,6 +1,8 @@
 """The consumer's part in a rebalance: where an assigned partition resumes, and what
 happens to records queued for a partition that was taken away."""
 
+import asyncio
+import threading
 from types import SimpleNamespace
 from typing import Any
 
@@ -44,6 +46,18 @@ class FakeRecorder:
         return self.tracked.get(name)
 
 
+class SlowRecorder(FakeRecorder):
+    """A store that answers only once it is let to."""
+
+    def __init__(self, kafka: FakeKafkaConsumer, tracked: dict[str, int]) -> None:
+        super().__init__(kafka, tracked)
+        self.answer = threading.Event()
+
+    def max_tracking_id(self, name: str) -> int | None:
+        self.answer.wait(10)
+        return super().max_tracking_id(name)
+
+
 class DownRecorder(FakeRecorder):
     def max_tracking_id(self, name: str) -> int | None:
         super().max_tracking_id(name)
@@ -52,7 +66,7 @@ class DownRecorder(FakeRecorder):
 
 def listener_on(kafka: FakeKafkaConsumer, recorder: FakeRecorder) -> ResumeFromTracking:
     app: Any = SimpleNamespace(process_recorder=recorder)
-    listener = ResumeFromTracking(app, WorkerThreads(), forget=lambda _: None)
+    listener = ResumeFromTracking(app, WorkerThreads())
     listener.subscriber = SimpleNamespace(consumer=kafka)
     return listener
 
@@ -66,6 +80,19 @@ async def test_an_assigned_partition_resumes_after_its_tracked_offset() -> None:
     assert [args for call, args in kafka.calls if call == "seek"] == [(P0, 42)]
     assert kafka.calls[-1] == ("resume", {P0, P1})
     assert not kafka.paused
+
+
+async def test_partitions_are_paused_before_the_listener_first_waits() -> None:
+    # aiokafka's fetcher may run as soon as the listener waits for anything, and would
+    # then fetch from Kafka's committed offset, behind the store's.
+    kafka = FakeKafkaConsumer()
+    recorder = SlowRecorder(kafka, {"planning.events:0": 7})
+    assigning = asyncio.create_task(listener_on(kafka, recorder).on_partitions_assigned({P0}))
+    await asyncio.sleep(0)  # the listener runs up to its first wait
+    assert kafka.paused == {P0}
+    recorder.answer.set()
+    await assigning
+    assert kafka.calls[-2:] == [("seek", (P0, 8)), ("resume", {P0})]
 
 
 async def test_partitions_are_resumed_when_the_store_cannot_say() -> None:
@@ -82,7 +109,9 @@ async def test_partitions_are_resumed_when_the_store_cannot_say() -> None:
     assert not kafka.paused
 
 
-async def test_records_queued_for_revoked_partitions_are_dropped() -> None:
+async def test_records_queued_for_a_revoked_partition_are_kept_in_order() -> None:
+    # They follow on from what the store tracked. Dropping them would leave a gap that a
+    # later record of the partition, already in the consume loop's hands, would jump.
     app: Any = SimpleNamespace()
     consumer: Consumer[Any] = Consumer(app, "risk", Policies())
     records = [
@@ -93,8 +122,7 @@ async def test_records_queued_for_revoked_partitions_are_dropped() -> None:
     for record in records:
         await consumer._enqueue(record)
 
-    listener = ResumeFromTracking(app, WorkerThreads(), forget=consumer._forget)
-    await listener.on_partitions_revoked({P0})
+    await ResumeFromTracking(app, WorkerThreads()).on_partitions_revoked({P0})
 
     left = [consumer._queue.get_nowait() for _ in range(consumer.backlog)]
-    assert [(r.partition, r.offset) for r in left] == [(1, 0), (1, 1), (1, 2)]
+    assert left == records

@@ -12,8 +12,6 @@ the error in its headers before its offset is tracked; the consumer carries on. 
 that is down is waited for, never skipped. Kafka offsets are committed in the background
 after the store has committed, and on (re)assignment each partition resumes after the
 offset its store has tracked, so the store, not Kafka, is the record of what was handled.
-Records still queued for a partition taken away are dropped, since whoever gets the
-partition next reads them again from the tracked offset.
 """
 
 from __future__ import annotations
@@ -231,7 +229,7 @@ class Consumer(Generic[AppT]):
         self.broker = broker
         self._subscribers = {}
         for topic in self.topics:
-            listener = ResumeFromTracking(self.app, self.threads, self._forget)
+            listener = ResumeFromTracking(self.app, self.threads)
             subscriber = self.broker.subscriber(
                 topic,
                 group_id=self.group_id,
@@ -250,16 +248,6 @@ class Consumer(Generic[AppT]):
 
     async def _enqueue(self, record: ConsumerRecord[bytes, bytes]) -> None:
         await self._queue.put(record)
-
-    def _forget(self, partitions: set[TopicPartition]) -> None:
-        """Drop the queued records of partitions this member no longer owns."""
-        kept = []
-        while not self._queue.empty():
-            record = self._queue.get_nowait()
-            if record is _STOP or TopicPartition(record.topic, record.partition) not in partitions:
-                kept.append(record)
-        for record in kept:
-            self._queue.put_nowait(record)
 
     async def run(self) -> None:
         """Apply queued records in batches, and commit Kafka offsets behind them."""
@@ -507,21 +495,20 @@ class Consumer(Generic[AppT]):
 
 
 class ResumeFromTracking(ConsumerRebalanceListener):  # type: ignore[misc]
-    """On assignment, continue each partition after the offset the store has tracked."""
+    """On assignment, continue each partition after the offset the store has tracked.
 
-    def __init__(
-        self,
-        app: ServiceApplication,
-        threads: WorkerThreads,
-        forget: Callable[[set[TopicPartition]], None],
-    ) -> None:
+    Records still queued for a revoked partition are left to be applied: they follow on
+    from what the store has tracked, in order. Dropping them would leave a gap when a
+    later record of that partition, already handed to the consume loop, is applied, and
+    the tracked offset, a maximum, would then pass over the gap for good."""
+
+    def __init__(self, app: ServiceApplication, threads: WorkerThreads) -> None:
         self.app = app
         self.threads = threads
-        self.forget = forget
         self.subscriber: Any = None
 
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
-        self.forget(revoked)
+        pass
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         consumer = getattr(self.subscriber, "consumer", None)
