@@ -1,3 +1,4 @@
+import secrets
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -6,7 +7,7 @@ from typing import Any
 import jwt
 import pytest
 
-from changeledger.runtime.auth import Authenticator, LocalModeOnly, Unauthenticated
+from changeledger.runtime.auth import Authenticator, LocalModeOnly, Unauthenticated, key_file
 from changeledger.runtime.domain import Actor
 from changeledger.runtime.settings import Settings
 
@@ -24,6 +25,27 @@ def test_a_minted_token_verifies_to_its_actor(local: Authenticator) -> None:
 def test_the_local_key_is_private_to_its_owner(tmp_path: Path) -> None:
     Authenticator(Settings(data_dir=tmp_path))
     assert (tmp_path / "local-signing.key").stat().st_mode & 0o077 == 0
+
+
+def test_processes_creating_a_key_at_once_all_get_the_one_whole_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Another process (`serve --workers`) arrives while this one is writing the key.
+    token_hex = secrets.token_hex
+    calls, theirs = 0, []
+
+    def meanwhile(nbytes: int) -> str:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            theirs.append(key_file(tmp_path, "audit.key"))
+        return token_hex(nbytes)
+
+    monkeypatch.setattr(secrets, "token_hex", meanwhile)
+    mine = key_file(tmp_path, "audit.key")
+    assert theirs == [mine]
+    assert len(mine) == 64
+    assert [p.name for p in tmp_path.iterdir()] == ["audit.key"]
 
 
 @pytest.mark.parametrize(

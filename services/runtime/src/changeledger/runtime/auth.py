@@ -10,8 +10,10 @@ and algorithms that do not fit the configured key are refused.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
+import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -49,13 +51,22 @@ def local_signing_key(data_dir: Path) -> bytes:
 
 
 def key_file(data_dir: Path, name: str) -> bytes:
-    """A random secret kept in `data_dir/name`, created on first use, owner-readable only."""
+    """A random secret kept in `data_dir/name`, created on first use, owner-readable only.
+
+    Several processes may start on a fresh folder at once (`serve --workers`): the key is
+    written in full under a name of its own and then linked into place, so whoever links
+    first wins, and no one reads a file still being written."""
     path = data_dir / name
     if not path.exists():
         data_dir.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as file:
-            file.write(secrets.token_hex(32))
+        fd, written = tempfile.mkstemp(dir=data_dir, prefix=f".{name}.")  # mode 0600
+        try:
+            with os.fdopen(fd, "w") as file:
+                file.write(secrets.token_hex(32))
+            with contextlib.suppress(FileExistsError):
+                os.link(written, path)
+        finally:
+            os.unlink(written)
     return path.read_text().strip().encode()
 
 
