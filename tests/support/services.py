@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -109,18 +111,28 @@ class ServiceProcess:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 env=env,
+                start_new_session=True,  # its own process group, workers included
             )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"{self.name} exited: {self.log_file.read_text()[-3000:]}")
             try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    return self
+                answered = httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200
             except httpx.HTTPError:
-                pass
+                answered = False
+            # With workers, one answering is not all of them taking requests.
+            started = self.workers == 1 or len(self.worker_pids("startup complete")) == self.workers
+            if answered and started:
+                return self
             time.sleep(0.1)
         raise TimeoutError(f"{self.name} did not start: {self.log_file.read_text()[-3000:]}")
+
+    def worker_pids(self, line: str) -> set[str]:
+        """The worker processes that have logged `line` (with `workers` > 1)."""
+        pattern = re.compile(rf"\[(\d+)\] .*{re.escape(line)}")
+        lines = self.log_file.read_text().splitlines()
+        return {match[1] for match in map(pattern.search, lines) if match}
 
     def wait_ready(self, timeout: float = 60.0) -> dict[str, Any]:
         return eventually(lambda: self._ready(), timeout=timeout, what=f"{self.name} ready")
@@ -130,9 +142,10 @@ class ServiceProcess:
         return response.json() if response.status_code == 200 else None
 
     def kill(self) -> None:
-        """SIGKILL: the process gets no chance to tidy up, as in a crash."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
+        """SIGKILL to the service and its workers: no chance to tidy up, as in a crash."""
+        if self.process is not None:
+            with contextlib.suppress(ProcessLookupError):  # none of them left
+                os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait()
 
     def stop(self) -> None:
