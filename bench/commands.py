@@ -159,9 +159,6 @@ def main() -> None:
                 # Separate stores: the service must not start with the raw run's thousands
                 # of events still to relay while it is being measured.
                 raw_settings = isolated_settings(Path(tmp) / "raw", None, server)
-                settings = isolated_settings(
-                    Path(tmp), None, server, kafka_bootstrap_servers=kafka.bootstrap_servers
-                )
                 meter = CpuMeter({"app.save()": os.getpid(), "PostgreSQL": postgres_pid(server)})
                 raw_done, raw_seconds = raw_rate(raw_settings, args.seconds, meter)
                 raw = raw_done / raw_seconds
@@ -175,9 +172,16 @@ def main() -> None:
                 # process is saturated. SQLite lets one process write at a time.
                 runs = [(1, args.clients)]
                 if kind == "postgres":
-                    runs += [(w, [max(args.clients)]) for w in args.workers]
+                    runs += [(w, [max(args.clients)]) for w in args.workers if w > 1]
                 for workers, client_counts in runs:
-                    measure = HttpRun(kind, settings, kafka, server, args.seconds, raw)
+                    # Each on stores of its own, with nothing left to relay from before.
+                    fresh = isolated_settings(
+                        Path(tmp) / f"workers-{workers}",
+                        None,
+                        server,
+                        kafka_bootstrap_servers=kafka.bootstrap_servers,
+                    )
+                    measure = HttpRun(kind, fresh, kafka, server, args.seconds, raw)
                     rows |= measure.rows(workers, client_counts)
 
     table = Table(title="POST /releases: HTTP against the raw app.save() rate")
