@@ -1,6 +1,8 @@
 """The event store on SQLite and on PostgreSQL: saving, tracking, time travel, snapshots."""
 
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -111,3 +113,22 @@ def test_saves_wake_listeners(counters: Counters) -> None:
     with acting(CAROL):
         counters.start("a")
     assert woken == [1]
+
+
+def test_processes_opening_a_fresh_store_together_all_open_it(store_settings: Settings) -> None:
+    # Workers and replicas start together; on PostgreSQL they would race to create the
+    # schema and its tables.
+    openers = 4
+    ready = threading.Barrier(openers)
+
+    def open_together() -> Counters:
+        ready.wait()
+        return open_store(Counters, "together", store_settings)
+
+    with ThreadPoolExecutor(openers) as pool:
+        apps = list(pool.map(lambda _: open_together(), range(openers)))
+    with acting(CAROL):
+        first = apps[0].start("shared")
+    assert all(app.get(first.id, Counter).name == "shared" for app in apps)
+    for app in apps:
+        app.close()

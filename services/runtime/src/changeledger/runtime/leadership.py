@@ -15,6 +15,11 @@ from filelock import FileLock, Timeout
 log = logging.getLogger(__name__)
 
 
+def advisory_key(name: str) -> int:
+    """PostgreSQL's advisory locks are keyed by a 64-bit integer: a stable one for `name`."""
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+
+
 class Leadership(Protocol):
     async def acquire(self) -> None:
         """Wait until this process holds the lock."""
@@ -49,8 +54,7 @@ class FileLeadership:
 class PostgresLeadership:
     def __init__(self, conninfo: dict[str, Any], name: str, retry_seconds: float = 1.0) -> None:
         self.conninfo = conninfo
-        # Advisory locks are keyed by a 64-bit integer: derive a stable one from the name.
-        self.key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+        self.key = advisory_key(name)
         self.retry_seconds = retry_seconds
         self._conn: Any = None
 

@@ -29,11 +29,13 @@ from eventsourcing.persistence import (
     Tracking,
     Transcoding,
 )
+from filelock import FileLock
 
 from changeledger.runtime.chain import ChainHeads, ChainingMapper, split
 from changeledger.runtime.domain import Actor, Aggregate, NotFound, Provenance, VersionMismatch
 from changeledger.runtime.group_commit import GroupCommittingEventStore
 from changeledger.runtime.idempotency import keyed_command
+from changeledger.runtime.leadership import advisory_key
 from changeledger.runtime.settings import Settings
 
 A = TypeVar("A", bound=Aggregate)
@@ -378,8 +380,32 @@ def create_postgres_schema(schema: str, settings: Settings) -> None:
         conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
 
 
+@contextmanager
+def creating_alone(service: str, settings: Settings) -> Iterator[None]:
+    """Open a store one process at a time: processes starting together on a fresh one
+    (`serve --workers`, replicas, a tool beside a service) would otherwise race to create
+    its tables and their first rows, and the loser fails on a duplicate key. A PostgreSQL
+    advisory lock named after the schema; a file lock beside a SQLite store."""
+    if settings.store != "postgres":
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        with FileLock(settings.data_dir / f"{service}.create.lock"):
+            yield
+        return
+    import psycopg
+
+    key = advisory_key(f"changeledger-create:{postgres_schema(service, settings)}")
+    with psycopg.connect(**postgres_conninfo(settings), autocommit=True) as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", (key,))
+        try:
+            yield
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (key,))
+
+
 AppT = TypeVar("AppT", bound=ServiceApplication)
 
 
 def open_store(app_class: type[AppT], service: str, settings: Settings) -> AppT:
-    return app_class(env=store_env(service, settings))
+    # Creating the application creates its tables when they are missing.
+    with creating_alone(service, settings):
+        return app_class(env=store_env(service, settings))
