@@ -11,6 +11,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, iter_route_contexts
 
 from changeledger.runtime.auth import ROLES
+from changeledger.runtime.http import BEARER_SCHEME, authenticated
 
 READS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -37,8 +38,6 @@ def declared_roles(dependant: Dependant) -> frozenset[str] | None:
 
 
 def _authenticates(dependant: Dependant) -> bool:
-    from changeledger.runtime.http import authenticated
-
     return any(
         d.call is authenticated
         or getattr(d.call, "required_roles", None) is not None  # `requires` authenticates
@@ -69,8 +68,6 @@ def document_roles(app: FastAPI) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is not None:
             return app.openapi_schema
-        from changeledger.runtime.http import BEARER_SCHEME
-
         spec = generate()
         for permission in permissions(app):
             operation = spec["paths"].get(permission.path, {}).get(permission.method.lower())
@@ -82,8 +79,8 @@ def document_roles(app: FastAPI) -> None:
                 operation["x-public"] = True
             if permission.authenticated:
                 operation["security"] = [{"HTTPBearer": []}]
-                schemes = spec.setdefault("components", {}).setdefault("securitySchemes", {})
-                schemes["HTTPBearer"] = BEARER_SCHEME
+        schemes = spec.setdefault("components", {}).setdefault("securitySchemes", {})
+        schemes["HTTPBearer"] = BEARER_SCHEME
         app.openapi_schema = spec
         return spec
 

@@ -332,8 +332,6 @@ def store_env(service: str, settings: Settings) -> dict[str, str]:
             "SQLITE_LOCK_TIMEOUT": "10",
         }
     else:
-        schema = postgres_schema(service, settings)
-        create_postgres_schema(schema, settings)
         env |= {
             "PERSISTENCE_MODULE": "eventsourcing.postgres",
             "POSTGRES_HOST": settings.postgres_host,
@@ -341,7 +339,7 @@ def store_env(service: str, settings: Settings) -> dict[str, str]:
             "POSTGRES_USER": settings.postgres_user,
             "POSTGRES_PASSWORD": settings.postgres_password.get_secret_value(),
             "POSTGRES_DBNAME": settings.postgres_dbname,
-            "POSTGRES_SCHEMA": schema,
+            "POSTGRES_SCHEMA": postgres_schema(service, settings),
             "POSTGRES_POOL_SIZE": str(settings.postgres_pool_size),
             "POSTGRES_MAX_OVERFLOW": str(settings.postgres_pool_size),
             "POSTGRES_CONNECT_TIMEOUT": "5",
@@ -372,31 +370,26 @@ def postgres_conninfo(settings: Settings) -> dict[str, Any]:
     }
 
 
-def create_postgres_schema(schema: str, settings: Settings) -> None:
-    import psycopg
-    from psycopg import sql
-
-    with psycopg.connect(**postgres_conninfo(settings), autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
-
-
 @contextmanager
-def creating_alone(service: str, settings: Settings) -> Iterator[None]:
+def _creating_alone(service: str, settings: Settings) -> Iterator[None]:
     """Open a store one process at a time: processes starting together on a fresh one
     (`serve --workers`, replicas, a tool beside a service) would otherwise race to create
-    its tables and their first rows, and the loser fails on a duplicate key. A PostgreSQL
-    advisory lock named after the schema; a file lock beside a SQLite store."""
+    its schema, tables and their first rows, and the loser fails on a duplicate key. A
+    PostgreSQL advisory lock named after the schema; a file lock beside a SQLite store."""
     if settings.store != "postgres":
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         with FileLock(settings.data_dir / f"{service}.create.lock"):
             yield
         return
     import psycopg
+    from psycopg import sql
 
-    key = advisory_key(f"changeledger-create:{postgres_schema(service, settings)}")
+    schema = postgres_schema(service, settings)
     with psycopg.connect(**postgres_conninfo(settings), autocommit=True) as conn:
+        key = advisory_key(f"changeledger-create:{schema}")
         conn.execute("SELECT pg_advisory_lock(%s)", (key,))
         try:
+            conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
             yield
         finally:
             conn.execute("SELECT pg_advisory_unlock(%s)", (key,))
@@ -407,5 +400,5 @@ AppT = TypeVar("AppT", bound=ServiceApplication)
 
 def open_store(app_class: type[AppT], service: str, settings: Settings) -> AppT:
     # Creating the application creates its tables when they are missing.
-    with creating_alone(service, settings):
+    with _creating_alone(service, settings):
         return app_class(env=store_env(service, settings))
