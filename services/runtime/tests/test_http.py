@@ -354,3 +354,21 @@ def test_an_app_started_again_runs_afresh_on_the_same_store(tmp_path: Path) -> N
         assert second.get(f"/notes/{written}").json()["text"] == "before the restart"
         assert second.post("/notes", json={"text": "after it"}).status_code == 201
         assert len(api.state.runtime.app.recorder.select_notifications(1, 10)) == 2
+
+
+def test_a_served_app_moves_its_started_heap_out_of_the_collectors_sight(
+    tmp_path: Path,
+) -> None:
+    import gc
+
+    settings = Settings(data_dir=tmp_path, kafka_bootstrap_servers="127.0.0.1:1")
+    definition = ServiceDefinition("notes", Notes, routers=[router])
+    gc.unfreeze()
+    try:
+        with TestClient(create_service(definition, settings)):
+            assert gc.get_freeze_count() == 0  # a test's app leaves the collector alone
+        with TestClient(create_service(definition, settings, freeze_heap=True)) as served:
+            assert gc.get_freeze_count() > 0
+            assert served.get("/healthz").status_code == 200
+    finally:
+        gc.unfreeze()

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -283,8 +284,18 @@ class ServiceRuntime(Generic[AppT]):
 
 
 def create_service(
-    definition: ServiceDefinition[AppT], settings: Settings | None = None
+    definition: ServiceDefinition[AppT],
+    settings: Settings | None = None,
+    *,
+    freeze_heap: bool = False,
 ) -> FastAPI:
+    """The service's HTTP app, starting and stopping its runtime with the app's lifespan.
+
+    `freeze_heap` is for a process that serves only this app: once started, everything
+    then alive moves out of the garbage collector's sight. Measured on the propagation
+    benchmark, full collections over the imported libraries otherwise paused each
+    service for 50 to 120 ms every few seconds, the better part of its p99.
+    """
     settings = settings or Settings()
 
     @asynccontextmanager
@@ -294,6 +305,9 @@ def create_service(
         api.state.runtime = runtime
         await runtime.start()
         api.state.application = runtime.app
+        if freeze_heap:
+            gc.collect()
+            gc.freeze()
         try:
             yield
         finally:
