@@ -6,11 +6,13 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 from typing import Any
+from uuid import uuid4
 
 import pytest
+from eventsourcing.persistence import Tracking
 
 from changeledger.cmdb.application import Observation
-from changeledger.cmdb.domain import CiType, Lifecycle
+from changeledger.cmdb.domain import ChangeWrites, CiType, Lifecycle, change_writes_id
 from changeledger.runtime.domain import DomainError, acting
 
 
@@ -82,13 +84,35 @@ def test_the_diff_between_two_times_names_each_change_and_actor(
 
 
 def test_writes_are_listed_per_change(cmdb: Any, story: dict[str, Any]) -> None:
-    first, second, _ = story["changes"]
-    writes = cmdb.app.graph.query(lambda g: dict(g.writes))
+    first, second, third = story["changes"]
+    writes = cmdb.app.writes_under([first, second, third, uuid4()])
     assert [(w.ci, w.what) for w in writes[first]] == [
         ("app", "ConfigurationItem.Registered"),
         ("db", "ConfigurationItem.Registered"),
     ]
-    assert {w.actor for w in writes[second]} == {"nina"}
+    assert [(w.what, w.actor) for w in writes[second]] == [
+        ("ConfigurationItem.VersionSet", "nina"),
+        ("ConfigurationItem.Updated", "nina"),
+    ]
+    assert [w.what for w in writes[third]] == ["ConfigurationItem.Retired"]
+    assert list(writes.values())[-1] == []  # a change nothing was written under
+
+
+def test_writes_per_change_as_they_were(cmdb: Any, story: dict[str, Any]) -> None:
+    first, second, _ = story["changes"]
+    t1, t2, _ = story["times"]
+    assert [w.ci for w in cmdb.app.writes_under([first], as_of=t1)[first]] == ["app"]
+    assert cmdb.app.writes_under([second], as_of=t1)[second] == []
+    assert len(cmdb.app.writes_under([second], as_of=t2)[second]) == 2
+
+
+def test_the_writes_of_a_change_are_in_the_store_not_in_the_graph(
+    cmdb: Any, story: dict[str, Any]
+) -> None:
+    first, _, _ = story["changes"]
+    assert not hasattr(cmdb.app.graph.query(lambda g: g), "writes")
+    record = cmdb.app.get(change_writes_id(first), ChangeWrites)
+    assert [w.ci for w in record.writes] == ["app", "db"]
 
 
 class TestDiscovery:
@@ -119,3 +143,24 @@ class TestDiscovery:
         with acting(cmdb.as_("scan", "cmdb-maintainer")):
             run = cmdb.app.record_discovery("nmap", [Observation("app", {"version": "1.0"})])
         assert run.drifts == []
+
+
+def test_effects_saved_together_record_each_write_as_its_maker_made_it(cmdb: Any) -> None:
+    """A consumer saves the effects of several messages in one transaction, out of any
+    one message's provenance."""
+    registration = cmdb.planning.authorised_change("app", "db")
+    with acting(cmdb.as_("mo", "cmdb-maintainer")):
+        cmdb.register("app", registration, version="1.0")
+        cmdb.register("db", registration, type=CiType.DATABASE)
+    change_id = cmdb.planning.authorised_change("app", "db")
+    app, db = cmdb.app.ci("app"), cmdb.app.ci("db")
+    with acting(cmdb.as_("nina", "cmdb-maintainer")):
+        app.set_version("2.0", change_id)
+    with acting(cmdb.as_("otto", "cmdb-maintainer")):
+        db.set_version("15", change_id)
+    cmdb.app.save_tracked(app, db, tracking=Tracking("planning.events:0", 7))
+    writes = cmdb.app.writes_under([change_id])[change_id]
+    assert [(w.ci, w.what, w.actor) for w in writes] == [
+        ("app", "ConfigurationItem.VersionSet", "nina"),
+        ("db", "ConfigurationItem.VersionSet", "otto"),
+    ]

@@ -1,5 +1,6 @@
-"""The CMDB's read models: the CI graph (now, or as it stood at any time) with the writes
-each change made, and the oversight views: changes known, refusals and drift."""
+"""The CMDB's read models: the CI graph (now, or as it stood at any time), and the
+oversight views: changes known, refusals and drift. The writes each change made are not
+held here but in the store, one record per change (`ChangeWrites`)."""
 
 from __future__ import annotations
 
@@ -24,17 +25,6 @@ from changeledger.cmdb.domain.graph import Direction, Impact, impact, reaches
 from changeledger.runtime.domain import Provenance
 from changeledger.runtime.history import field_changes
 from changeledger.runtime.projection import AggregateIndex
-
-
-@dataclass(frozen=True)
-class Write:
-    """One authorised write: when, to which CI, what, by whom, under which release."""
-
-    at: datetime
-    ci: str
-    what: str
-    actor: str
-    release_id: UUID | None
 
 
 @dataclass(frozen=True)
@@ -93,7 +83,6 @@ class CmdbGraph(AggregateIndex):
         self.cis: dict[str, ConfigurationItem] = {}
         self.out: defaultdict[str, set[tuple[str, str]]] = defaultdict(set)
         self.into: defaultdict[str, set[tuple[str, str]]] = defaultdict(set)
-        self.writes: defaultdict[UUID, list[Write]] = defaultdict(list)
         #: Rendered answers to impact questions, valid until the graph next changes:
         #: the graph changes far less often than it is asked about.
         self.answers: OrderedDict[Hashable, bytes] = OrderedDict()
@@ -104,21 +93,9 @@ class CmdbGraph(AggregateIndex):
         changed = self.aggregates[event.originator_id]
         if isinstance(changed, ConfigurationItem):
             self.cis[changed.key] = changed
-            ci = changed.key
         else:
             assert isinstance(changed, Relationship)
             self._edge(changed)
-            ci = changed.source
-        if event.change_id is not None:
-            self.writes[event.change_id].append(
-                Write(
-                    at=event.timestamp,
-                    ci=ci,
-                    what=f"{type(changed).__name__}.{type(event).__name__}",
-                    actor=event.provenance.actor.sub,
-                    release_id=getattr(event, "release_id", None),
-                )
-            )
 
     def _edge(self, relationship: Relationship) -> None:
         source, kind, target = relationship.ends

@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 from changeledger.cmdb import domain as d
 from changeledger.cmdb.application import NewCi
 from changeledger.cmdb.domain.graph import Impact
-from changeledger.cmdb.reports import Difference, Write
+from changeledger.cmdb.reports import Difference
 from changeledger.runtime.http import Body
 
 Key = Field(min_length=1, max_length=100, pattern=d.values.CI_KEY.pattern)
@@ -232,7 +232,7 @@ class WriteView(BaseModel):
     release_id: UUID | None
 
     @classmethod
-    def of(cls, write: Write) -> WriteView:
+    def of(cls, write: d.Write) -> WriteView:
         return cls(
             at=write.at,
             ci=write.ci,
@@ -257,7 +257,7 @@ class ChangeView(BaseModel):
     writes: list[WriteView]
 
     @classmethod
-    def of(cls, change: d.KnownChange, writes: list[Write]) -> ChangeView:
+    def of(cls, change: d.KnownChange, writes: list[d.Write]) -> ChangeView:
         return cls(
             change_id=change.change_id,
             title=change.title,

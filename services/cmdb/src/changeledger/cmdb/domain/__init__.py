@@ -13,16 +13,19 @@ from changeledger.cmdb.domain.values import (
     CiType,
     Lifecycle,
     RelationshipType,
+    change_writes_id,
     checked_key,
     ci_id_for,
     known_change_id,
     known_release_id,
     relationship_id_for,
 )
+from changeledger.cmdb.domain.writes import ChangeWrites, Write
 
 __all__ = [
     "Bootstrap",
     "ChangeStatus",
+    "ChangeWrites",
     "CiType",
     "ConfigurationItem",
     "DiscoveryRun",
@@ -32,6 +35,8 @@ __all__ = [
     "RefusedWrite",
     "Relationship",
     "RelationshipType",
+    "Write",
+    "change_writes_id",
     "checked_key",
     "ci_id_for",
     "known_change_id",
