@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
-from uuid import uuid4
+from uuid import NAMESPACE_URL, uuid5
 
 from rich.table import Table
 
@@ -52,6 +52,8 @@ class Entities:
     listed_at: str
     create: Callable[[int], Aggregate]
     two_more: Callable[[Any], None]
+    #: Events the pair stores: a CMDB write also records itself on its change.
+    stored_per_pair: int = 2
 
 
 def _release(n: int) -> Release:
@@ -118,8 +120,11 @@ def _ci(n: int) -> ConfigurationItem:
 
 
 def _version_set_and_back(ci: ConfigurationItem) -> None:
-    ci.set_version("1.1", uuid4())
-    ci.set_version("1.0", uuid4())
+    # Under one change per CI: each write is also recorded on its change's record of
+    # writes (in the store, read when the change is asked about).
+    change_id = uuid5(NAMESPACE_URL, f"urn:bench:change:{ci.key}")
+    ci.set_version("1.1", change_id)
+    ci.set_version("1.0", change_id)
 
 
 SERVICES = {
@@ -128,7 +133,7 @@ SERVICES = {
     "communication": Entities(
         CommunicationApplication, "/stakeholders", _stakeholder, _subscribed_and_left
     ),
-    "cmdb": Entities(CmdbApplication, "/cis", _ci, _version_set_and_back),
+    "cmdb": Entities(CmdbApplication, "/cis", _ci, _version_set_and_back, stored_per_pair=4),
 }
 
 
@@ -139,10 +144,10 @@ def fill(app: ServiceApplication, entities: Entities, events: int, count: int) -
     with acting(ACTOR):
         for n in range(count):
             aggregate = entities.create(n)
-            made, more = len(aggregate.pending_events), 0
-            while made + more + 2 <= per_entity and written + made + more + 2 <= events:
+            made, more, pair = len(aggregate.pending_events), 0, entities.stored_per_pair
+            while made + more + pair <= per_entity and written + made + more + pair <= events:
                 entities.two_more(aggregate)
-                more += 2
+                more += pair
             pending.append(aggregate)
             pending_events += more
             written += made + more
