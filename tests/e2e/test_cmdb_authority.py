@@ -100,5 +100,6 @@ async def test_an_authorised_change_unlocks_exactly_its_cis_and_a_deployment_set
             release.id,
         )
         assert cmdbs.app.ci("pay-db").ci_version == "14"
-        writes = [w.what for w in cmdbs.app.writes_under([change.id])[change.id]]
+        known = cmdbs.app.known_change(change.id)
+        writes = [w.what for w in cmdbs.app.writes_under([known])[change.id]]
         assert writes == ["ConfigurationItem.Updated", "ConfigurationItem.VersionSet"]

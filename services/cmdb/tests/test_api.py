@@ -207,6 +207,17 @@ def test_the_change_view_lists_the_writes_made_under_it(api: Any) -> None:
     assert [(w["ci"], w["what"]) for w in change["writes"]] == [
         ("web", "ConfigurationItem.Registered")
     ]
+    registered_at = change["writes"][0]["at"]
+    renamed = api.client.patch(
+        "/cis/web",
+        json={"change_id": str(change_id), "name": "Web shop"},
+        headers=api.who("mo", "cmdb-maintainer"),
+    )
+    assert renamed.status_code == 200, renamed.text
+    listed = {c["change_id"]: c for c in api.get("/changes").json()}
+    assert len(listed[str(change_id)]["writes"]) == 2
+    then = {c["change_id"]: c for c in api.get("/changes", {"as_of": registered_at}).json()}
+    assert [w["what"] for w in then[str(change_id)]["writes"]] == ["ConfigurationItem.Registered"]
 
 
 def test_a_remembered_impact_answer_follows_the_next_change(api: Any) -> None:

@@ -239,8 +239,9 @@ class TestDeployment:
         assert app.ci_version == "2.0"
         version_set = list(cmdb.app.events.get(app.id))[-1]
         assert (version_set.change_id, version_set.release_id) == (change_id, release_id)
-        # The write is on the change's record of writes, saved with it.
-        last_write = cmdb.app.writes_under([change_id])[change_id][-1]
+        # The deployment is among the writes made under the change.
+        known = cmdb.app.known_change(change_id)
+        last_write = cmdb.app.writes_under([known])[change_id][-1]
         assert (last_write.ci, last_write.what, last_write.release_id) == (
             "app",
             "ConfigurationItem.VersionSet",

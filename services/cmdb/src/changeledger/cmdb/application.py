@@ -7,19 +7,15 @@ and the refusal is recorded. The one exception is the bootstrap import of an emp
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NoReturn
 from uuid import UUID
 
-from eventsourcing.domain import DomainEventProtocol, MutableOrImmutableAggregate
-from eventsourcing.persistence import Recording, Tracking
-
 from changeledger.cmdb.domain import (
     Bootstrap,
     ChangeStatus,
-    ChangeWrites,
     CiType,
     ConfigurationItem,
     DiscoveryRun,
@@ -30,7 +26,6 @@ from changeledger.cmdb.domain import (
     Relationship,
     RelationshipType,
     Write,
-    change_writes_id,
     checked_key,
     ci_id_for,
     known_change_id,
@@ -39,14 +34,7 @@ from changeledger.cmdb.domain import (
     write_refusal,
 )
 from changeledger.cmdb.reports import CmdbGraph, Difference, Oversight, differences
-from changeledger.runtime.domain import (
-    Aggregate,
-    DomainError,
-    NotFound,
-    NotPermitted,
-    RuleViolated,
-    acting,
-)
+from changeledger.runtime.domain import Aggregate, DomainError, NotFound, NotPermitted, RuleViolated
 from changeledger.runtime.projection import LiveProjection
 from changeledger.runtime.store import ServiceApplication
 
@@ -73,65 +61,41 @@ class Observation:
 
 class CmdbApplication(ServiceApplication):
     name = "cmdb"
-    snapshotted = (ConfigurationItem, KnownRelease, ChangeWrites)
-    value_objects = (CiType, Lifecycle, RelationshipType, ChangeStatus, Write)
+    snapshotted = (ConfigurationItem, KnownRelease)
+    value_objects = (CiType, Lifecycle, RelationshipType, ChangeStatus)
 
     def __init__(self, env: dict[str, str] | None = None) -> None:
         super().__init__(env)
         self.graph = LiveProjection(self, CmdbGraph)
         self.oversight = LiveProjection(self, Oversight)
 
-    # Every write is also recorded under its change, in the same transaction
-
-    def save(
-        self,
-        *objs: MutableOrImmutableAggregate[UUID] | DomainEventProtocol[UUID] | None,
-        **kwargs: Any,
-    ) -> list[Recording[UUID]]:
-        return super().save(*objs, *self._writes_recorded(objs), **kwargs)
-
-    def save_tracked(
-        self, *objs: MutableOrImmutableAggregate[UUID] | None, tracking: Tracking
-    ) -> list[Recording[UUID]]:
-        return super().save_tracked(*objs, *self._writes_recorded(objs), tracking=tracking)
-
-    def _writes_recorded(self, objs: Sequence[object]) -> list[ChangeWrites]:
-        """The records of the changes that the pending events of `objs` were made under,
-        each with those writes added."""
-        records: dict[UUID, ChangeWrites] = {}
-        for written in objs:
-            if isinstance(written, ConfigurationItem):
-                ci = written.key
-            elif isinstance(written, Relationship):
-                ci = written.source  # a relationship belongs to its source CI
-            else:
-                continue
-            pending: list[Any] = written.pending_events
-            for change_event in pending:
-                change_id = getattr(change_event, "change_id", None)
-                if change_id is None:
-                    continue  # the bootstrap import of an empty CMDB
-                # Recorded as made by whoever made the write: a consumer saves the
-                # effects of several messages at once, out of each one's provenance.
-                with acting(change_event.provenance):
-                    if change_id not in records:
-                        records[change_id] = self._writes_of(change_id) or ChangeWrites(change_id)
-                    records[change_id].record(Write.of(written, ci, change_event))
-        return list(records.values())
-
-    def _writes_of(self, change_id: UUID) -> ChangeWrites | None:
-        record_id = change_writes_id(change_id)
-        return self.get(record_id, ChangeWrites) if self.contains(record_id) else None
+    # The writes made under a change
 
     def writes_under(
-        self, change_ids: Sequence[UUID], as_of: datetime | None = None
+        self, changes: Sequence[KnownChange], as_of: datetime | None = None
     ) -> dict[UUID, list[Write]]:
-        """The writes made under each change (until `as_of`), in the order they were made."""
-        found = {change_id: self._writes_of(change_id) for change_id in change_ids}
-        return {
-            change_id: record.as_of(as_of) if record is not None else []
-            for change_id, record in found.items()
-        }
+        """The writes made under each change (until `as_of`), in the order they were made.
+
+        A change writes only to the CIs of its scope (and their relationships), so the
+        writes are read from those aggregates' events when asked for: an index of them
+        in memory would grow with every write the CMDB ever accepted."""
+        return {change.change_id: self._writes(change, as_of) for change in changes}
+
+    def _writes(self, change: KnownChange, as_of: datetime | None) -> list[Write]:
+        scope = set(change.ci_scope)
+        if not scope:
+            return []  # never authorised: nothing was written under it
+        written = [ci_id_for(ci) for ci in sorted(scope)]
+        written += self.graph.query(
+            lambda g: [r.id for r in g.all(Relationship) if r.source in scope]
+        )
+        events: Iterator[Any] = (e for i in written for e in self.events.get(i))
+        found = [
+            Write.of(e)
+            for e in events
+            if e.change_id == change.change_id and (as_of is None or e.timestamp <= as_of)
+        ]
+        return sorted(found, key=lambda w: w.at)
 
     # The change authority
 

@@ -1,6 +1,6 @@
 """The CMDB's read models: the CI graph (now, or as it stood at any time), and the
-oversight views: changes known, refusals and drift. The writes each change made are not
-held here but in the store, one record per change (`ChangeWrites`)."""
+oversight views: changes known, refusals and drift. The writes each change made are read
+from the store when asked for (`CmdbApplication.writes_under`), not held here."""
 
 from __future__ import annotations
 

@@ -33,7 +33,7 @@ router = APIRouter(tags=["change authority and oversight"])
 async def changes(app: Cmdb, page: Paged, as_of: AsOf = None) -> list[ChangeView]:
     """Every change the CMDB has learned of from planning, with the writes made under it."""
     known = await query(app.oversight.query, lambda o: page.of(o.changes()), as_of)
-    writes = await query(app.writes_under, [c.change_id for c in known], as_of)
+    writes = await query(app.writes_under, known, as_of)
     return [ChangeView.of(c, writes[c.change_id]) for c in known]
 
 
@@ -42,7 +42,7 @@ async def change(change_id: UUID, app: Cmdb) -> ChangeView:
     known = await query(app.known_change, change_id)
     if known is None:
         raise NotFound(f"the CMDB has no record of change {change_id}", rule="change-unknown")
-    writes = await query(app.writes_under, [change_id])
+    writes = await query(app.writes_under, [known])
     return ChangeView.of(known, writes[change_id])
 
 

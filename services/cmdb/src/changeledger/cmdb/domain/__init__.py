@@ -13,19 +13,17 @@ from changeledger.cmdb.domain.values import (
     CiType,
     Lifecycle,
     RelationshipType,
-    change_writes_id,
     checked_key,
     ci_id_for,
     known_change_id,
     known_release_id,
     relationship_id_for,
 )
-from changeledger.cmdb.domain.writes import ChangeWrites, Write
+from changeledger.cmdb.domain.writes import Write
 
 __all__ = [
     "Bootstrap",
     "ChangeStatus",
-    "ChangeWrites",
     "CiType",
     "ConfigurationItem",
     "DiscoveryRun",
@@ -36,7 +34,6 @@ __all__ = [
     "Relationship",
     "RelationshipType",
     "Write",
-    "change_writes_id",
     "checked_key",
     "ci_id_for",
     "known_change_id",

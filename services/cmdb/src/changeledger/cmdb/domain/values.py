@@ -111,7 +111,3 @@ def _refuse_reserved(value: Any) -> None:
     elif isinstance(value, list):
         for item in value:
             _refuse_reserved(item)
-
-
-def change_writes_id(change_id: UUID) -> UUID:
-    return uuid5(_NAMESPACE, f"writes\n{change_id}")
