@@ -5,15 +5,20 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 import pytest
+from eventsourcing.cryptography import AESCipher
 from eventsourcing.persistence import Tracking
+from pydantic import SecretStr
 
-from changeledger.cmdb.application import Observation
+from changeledger.cmdb.application import CmdbApplication, Observation
 from changeledger.cmdb.domain import CiType, Lifecycle, RelationshipType
 from changeledger.runtime.domain import DomainError, acting
+from changeledger.runtime.settings import Settings
+from changeledger.runtime.store import open_store
 
 
 def moment() -> datetime:
@@ -176,3 +181,23 @@ def test_effects_saved_together_list_each_write_as_its_maker_made_it(cmdb: Any) 
         ("app", "ConfigurationItem.VersionSet", "nina"),
         ("db", "ConfigurationItem.VersionSet", "otto"),
     ]
+
+
+def test_writes_are_listed_from_an_encrypted_store_too(cmdb: Any, tmp_path: Path) -> None:
+    """Encrypted states cannot be searched for the change's id: each event is decoded."""
+    key = SecretStr(AESCipher.create_key(32))
+    sealed = Settings(data_dir=tmp_path / "sealed", cipher_key=key)
+    app = open_store(CmdbApplication, "cmdb", sealed)
+    try:
+        assert app.mapper.cipher is not None
+        encrypted = type(cmdb)(app)
+        change_id = encrypted.planning.authorised_change("app")
+        encrypted.register("app", change_id, version="1.0")
+        with acting(cmdb.as_("nina", "cmdb-maintainer")):
+            app.set_version("app", "2.0", change_id)
+        assert [(w.what, w.actor) for w in writes_under(encrypted, change_id)[change_id]] == [
+            ("ConfigurationItem.Registered", "mo"),
+            ("ConfigurationItem.VersionSet", "nina"),
+        ]
+    finally:
+        app.close()
