@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -127,8 +128,8 @@ def run(
                 stderr=subprocess.STDOUT,
                 env={**os.environ, "CHANGELEDGER_STORE": settings.store},
             )
-        _wait_ready(settings, processes)
-        _print_services(settings, launcher.bootstrap_servers, logs)
+        if _wait_ready(settings, processes, stopping=lambda: interrupted):
+            _print_services(settings, launcher.bootstrap_servers, logs)
         while not interrupted:
             for name, process in processes.items():
                 if process.poll() is not None:
@@ -159,12 +160,19 @@ class StartupFailed(Exception):
 
 
 def _wait_ready(
-    settings: Settings, processes: dict[str, subprocess.Popen[bytes]], timeout: float = 90.0
-) -> None:
+    settings: Settings,
+    processes: dict[str, subprocess.Popen[bytes]],
+    stopping: Callable[[], bool],
+    timeout: float = 90.0,
+) -> bool:
+    """Wait until every service is ready; False when stopped meanwhile (Ctrl-C reaches
+    the services too, so one that exits then has not failed)."""
     deadline = time.monotonic() + timeout
     pending = set(processes)
     while pending and time.monotonic() < deadline:
         for name in list(pending):
+            if stopping():
+                return False
             if processes[name].poll() is not None:
                 raise StartupFailed(f"{name} failed to start; see var/logs/{name}.log")
             try:
@@ -176,6 +184,7 @@ def _wait_ready(
         time.sleep(0.3)
     if pending:
         raise StartupFailed(f"not ready after {timeout:.0f}s: {', '.join(sorted(pending))}")
+    return True
 
 
 def _print_services(settings: Settings, kafka: str, logs: Path) -> None:
