@@ -182,3 +182,17 @@ def test_stored_events_are_the_mapper_s_events_in_log_order(samples: Samples) ->
     assert len(events) == len(records)
     for ours, record in zip(events, records, strict=True):
         assert same(ours, samples.mapper.to_domain_event(record))
+
+
+def test_events_naming_an_id_are_found_without_decoding_the_others(samples: Samples) -> None:
+    records = stored(samples)  # one payload holds UUID(int=7); the provenance ids do not
+    sample_id = UUID(str(records[0].originator_id))
+    named = list(samples.events_naming(sample_id, UUID(int=7)))
+    if samples.mapper.cipher is None:
+        assert [e.originator_version for e in named] == [7]
+        assert UUID(int=7) in named[0].payload
+    else:  # encrypted states cannot be searched: every event is decoded
+        assert len(named) == len(records)
+    assert list(samples.events_naming(sample_id, uuid4())) == (
+        [] if samples.mapper.cipher is None else named
+    )

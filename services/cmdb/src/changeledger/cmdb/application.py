@@ -89,24 +89,15 @@ class CmdbApplication(ServiceApplication):
         written += self.graph.query(
             lambda g: [r.id for r in g.all(Relationship) if r.source in scope]
         )
-        events: Iterator[Any] = (e for i in written for e in self._events_naming(i, change))
+        events: Iterator[Any] = (
+            e for i in written for e in self.events_naming(i, change.change_id)
+        )
         found = [
             Write.of(e)
             for e in events
             if e.change_id == change.change_id and (as_of is None or e.timestamp <= as_of)
         ]
         return sorted(found, key=lambda w: w.at)
-
-    def _events_naming(self, aggregate_id: UUID, change: KnownChange) -> Iterator[Any]:
-        """The aggregate's events that may name the change. A plain stored state names a
-        change id in its hex form (UUIDAsHex), so a CI's long history is read without
-        decoding the events of other changes; encrypted or compressed states are all
-        decoded."""
-        plain = self.mapper.cipher is None and self.mapper.compressor is None
-        marker = change.change_id.hex.encode()
-        for stored in self.recorder.select_events(aggregate_id):
-            if not plain or marker in stored.state:
-                yield self.mapper.to_domain_event(stored)
 
     # The change authority
 

@@ -16,7 +16,7 @@ bits as floats) goes to the mapper, which decodes it, or raises its own error.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from enum import Enum
@@ -116,6 +116,15 @@ class EventDecoder:
         return self.decode(
             stored.topic, stored.originator_id, stored.originator_version, stored.state
         )
+
+    def naming(self, stored: Iterable[StoredEvent], value: UUID) -> Iterator[Any]:
+        """The events of `stored` that may hold the id `value`, decoded. Plain states hold
+        an id in its hex form (UUIDAsHex), so they are searched for it first and the others
+        are never decoded; encrypted or compressed states are all decoded."""
+        marker = value.hex.encode()
+        for record in stored:
+            if not self._plain or marker in record.state:
+                yield self.to_domain_event(record)
 
     def _decrypted(self, state: bytes) -> bytes:
         mapper = self._mapper

@@ -14,8 +14,9 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date, datetime, timedelta
 from enum import Enum
+from functools import cached_property
 from pathlib import Path
-from typing import Any, ClassVar, TypeVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
@@ -37,6 +38,9 @@ from changeledger.runtime.group_commit import GroupCommittingEventStore
 from changeledger.runtime.idempotency import keyed_command
 from changeledger.runtime.leadership import advisory_key
 from changeledger.runtime.settings import Settings
+
+if TYPE_CHECKING:
+    from changeledger.runtime.decoding import EventDecoder
 
 A = TypeVar("A", bound=Aggregate)
 
@@ -60,6 +64,18 @@ class ServiceApplication(Application[UUID]):
         self.snapshotting_intervals = dict.fromkeys(self.snapshotted, interval)  # type: ignore[misc]
         self._saved_listeners: list[Callable[[], None]] = []
         self._listeners_lock = threading.Lock()
+
+    @cached_property
+    def decoder(self) -> EventDecoder:
+        """The fast decoder of this store's events (orjson where the mapper allows)."""
+        from changeledger.runtime.decoding import EventDecoder  # it builds on this module
+
+        return EventDecoder(self.mapper)
+
+    def events_naming(self, aggregate_id: UUID, value: UUID) -> Iterator[Any]:
+        """The aggregate's events that may name the id `value` (callers check the field
+        they mean), without decoding the rest of a long history."""
+        return self.decoder.naming(self.recorder.select_events(aggregate_id), value)
 
     def construct_mapper(self) -> Mapper[UUID]:
         # Every event is chained to its aggregate's previous one (tamper evidence).

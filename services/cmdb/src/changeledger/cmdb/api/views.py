@@ -233,13 +233,7 @@ class WriteView(BaseModel):
 
     @classmethod
     def of(cls, write: d.Write) -> WriteView:
-        return cls(
-            at=write.at,
-            ci=write.ci,
-            what=write.what,
-            actor=write.actor,
-            release_id=write.release_id,
-        )
+        return cls.model_validate(write, from_attributes=True)
 
 
 class ChangeView(BaseModel):
