@@ -7,9 +7,8 @@ same command is done straight on the application (`Release.plan` then `app.save(
 after the other: the raw rate. The figure that matters is their ratio, taken minutes
 apart on the same machine; the target (DESIGN.md section 7) is at least 0.5.
 
-On PostgreSQL it also runs planning as `--workers` processes (2 by default) sharing the
-port and the store (`changeledger serve --workers 2`): one process is bound to one core by
-Python's GIL. On SQLite, where one process writes at a time, `serve` refuses more workers.
+It also runs planning as `--workers` processes (2 by default) sharing the port and the
+store (`changeledger serve --workers 2`): one process is bound to one core by Python's GIL.
 
     uv run python -m bench.commands --seconds 20 --clients 1 8 32 --workers 2
 """
@@ -145,8 +144,7 @@ def main() -> None:
         type=int,
         nargs="*",
         default=[2],
-        help="on PostgreSQL, also run planning in this many processes, for the largest "
-        "client count",
+        help="also run planning in this many processes, for the largest client count",
     )
     args = parser.parse_args()
     if date.today() >= Q1.start:
@@ -167,12 +165,10 @@ def main() -> None:
                     "per_second": raw,
                     "cpu": meter.per_command(raw_done),
                 }
-                # One process for every client count; on PostgreSQL, more workers
-                # (processes sharing the port and the store) for the largest, where one
-                # process is saturated. SQLite lets one process write at a time.
+                # One process for every client count; more workers (processes sharing
+                # the port and the store) for the largest, where one process is saturated.
                 runs = [(1, args.clients)]
-                if kind == "postgres":
-                    runs += [(w, [max(args.clients)]) for w in args.workers if w > 1]
+                runs += [(w, [max(args.clients)]) for w in args.workers if w > 1]
                 for workers, client_counts in runs:
                     # Each on stores of its own, with nothing left to relay from before.
                     fresh = isolated_settings(

@@ -1,30 +1,33 @@
-"""A service in two worker processes sharing its port and its PostgreSQL store (`serve
---workers 2`): commands sent concurrently to both are each stored once, one relay
+"""A service in two worker processes sharing its port and its store, SQLite or PostgreSQL
+(`serve --workers 2`): commands sent concurrently to both are each stored once, one relay
 publishes them all, and the effects downstream, handled by two consumer workers sharing
-partitions, arrive once. On SQLite, more than one worker is refused."""
+partitions, arrive once. On SQLite, the leading relay hears of the other workers' saves
+at once, not at its next poll."""
 
 from __future__ import annotations
 
-import re
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.support.actors import release_body
 from tests.support.effects import assert_each_arrived_once, wait_until_each_arrived
-from tests.support.infra import KafkaServer, PostgresServer
-from tests.support.services import ServiceProcess, isolated_settings
+from tests.support.infra import KafkaServer
+from tests.support.services import ServiceProcess, eventually, isolated_settings
 
 LOAD_SECONDS = 8.0
 CLIENTS = 8
 
 
+@pytest.mark.parametrize("store", ["sqlite", "postgres"])
 def test_two_workers_on_one_store_store_publish_and_handle_everything_once(
-    tmp_path: Path, kafka: KafkaServer, postgres: PostgresServer
+    tmp_path: Path, kafka: KafkaServer, store: str, request: pytest.FixtureRequest
 ) -> None:
+    postgres = request.getfixturevalue("postgres") if store == "postgres" else None
     settings = isolated_settings(tmp_path, kafka, postgres, kafka_partitions=3)
     planning = ServiceProcess("planning", settings, workers=2).start()
     risk = ServiceProcess("risk", settings, workers=2).start()
@@ -64,9 +67,32 @@ def test_two_workers_on_one_store_store_publish_and_handle_everything_once(
     assert_each_arrived_once(accepted, settings)
 
 
-def test_more_than_one_worker_on_sqlite_is_refused(tmp_path: Path) -> None:
-    settings = isolated_settings(tmp_path, None, None)
-    with pytest.raises(RuntimeError) as refused:
-        ServiceProcess("planning", settings, workers=2).start()
-    message = " ".join(re.sub("[│╭╮╰╯─]", " ", str(refused.value)).split())
-    assert "Invalid value for --workers: more than one worker needs the PostgreSQL store" in message
+def test_the_leading_relay_publishes_another_workers_save_without_waiting_to_poll(
+    tmp_path: Path, kafka: KafkaServer
+) -> None:
+    # Polled once a minute: only being told of the save publishes it within seconds.
+    settings = isolated_settings(tmp_path, kafka, None, relay_idle_poll_seconds=60)
+    replicas = [ServiceProcess("planning", settings).start() for _ in range(2)]
+    try:
+        for replica in replicas:
+            replica.wait_ready()
+
+        def relay(replica: ServiceProcess) -> dict[str, Any]:
+            return dict(replica.wait_ready()["relay"])
+
+        leader = eventually(
+            lambda: next((r for r in replicas if relay(r)["leader"]), None), what="a relay leads"
+        )
+        other = next(r for r in replicas if r is not leader)
+        before = relay(leader)["published"]
+        with other.client("release-manager") as client:
+            assert client.post("/releases", json=release_body("Elsewhere")).status_code == 201
+        published = eventually(
+            lambda: relay(leader)["published"] > before or None,
+            timeout=10,
+            what="the leader published the other replica's save",
+        )
+    finally:
+        for replica in replicas:
+            replica.stop()
+    assert published

@@ -49,7 +49,7 @@ def serve(
         typer.Option(
             min=1,
             help="Processes sharing the port and the store, each on a core of its own; "
-            "one of them runs the relay (PostgreSQL store only)",
+            "one of them runs the relay",
         ),
     ] = 1,
     access_log: Annotated[bool, typer.Option(help="Log every request")] = False,
@@ -59,14 +59,6 @@ def serve(
 
     _check_service(service)
     settings = Settings()
-    if workers > 1 and settings.store != "postgres":
-        # Measured (bench.commands): two workers on one SQLite file did fewer commands
-        # than one, each waiting in turn for the database's single write lock.
-        raise typer.BadParameter(
-            "more than one worker needs the PostgreSQL store: SQLite lets one process "
-            "write at a time, so more workers only wait for each other",
-            param_hint="--workers",
-        )
     process = " [%(process)d]" if workers > 1 else ""
     line = f"%(asctime)s {service}{process} %(levelname)s %(name)s: %(message)s"
     # Given to uvicorn rather than set here, so that every worker process logs alike.

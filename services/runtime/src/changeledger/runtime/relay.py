@@ -27,6 +27,7 @@ from changeledger.runtime.leadership import Leadership
 from changeledger.runtime.retry import until_it_works
 from changeledger.runtime.store import ServiceApplication
 from changeledger.runtime.threads import WorkerThreads
+from changeledger.runtime.wakeups import SocketWakeups
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +103,7 @@ class Relay:
         idle_poll_seconds: float = 1.0,
         threads: WorkerThreads | None = None,
         position_interval_seconds: float = 0.5,
+        wakeups: SocketWakeups | None = None,
     ) -> None:
         self.threads = threads or WorkerThreads()
         self.app = app
@@ -114,6 +116,8 @@ class Relay:
         self.batch_size = batch_size
         self.idle_poll_seconds = idle_poll_seconds
         self.position_interval_seconds = position_interval_seconds
+        #: How saves by other processes reach this relay while it leads, if they can.
+        self.wakeups = wakeups
         self.tracking_name = f"relay:{topic}"
         self.is_leader = False
         #: Recorded in the store (`position`) and acknowledged by the broker (`acked`).
@@ -143,7 +147,11 @@ class Relay:
             self.is_leader = True
             log.info("%s relay is the leader for %s", self.source, self.topic)
             try:
-                await self._follow()
+                if self.wakeups is None:
+                    await self._follow()
+                else:
+                    async with self.wakeups.listening(self._wake.set):
+                        await self._follow()
             except asyncio.CancelledError:
                 raise
             except Exception as error:

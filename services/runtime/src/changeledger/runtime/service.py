@@ -46,9 +46,14 @@ from changeledger.runtime.problems import install_problem_handlers
 from changeledger.runtime.relay import Outgoing, Relay, Translations
 from changeledger.runtime.retry import until_it_works
 from changeledger.runtime.settings import Settings
-from changeledger.runtime.store import ServiceApplication, open_store, postgres_conninfo
+from changeledger.runtime.store import (
+    ServiceApplication,
+    open_store,
+    postgres_conninfo,
+    sqlite_path,
+)
 from changeledger.runtime.threads import WorkerThreads
-from changeledger.runtime.wakeups import PostgresWakeups
+from changeledger.runtime.wakeups import PostgresWakeups, SocketWakeups
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +101,7 @@ class ServiceRuntime(Generic[AppT]):
         self._stopped = False
         self._connected = asyncio.Event()
         self._wakeups: PostgresWakeups | None = None
+        self._saves_elsewhere: SocketWakeups | None = None
         self.threads = WorkerThreads()
         #: Background parts that failed and are being restarted, with their last error.
         self.failures: dict[str, str] = {}
@@ -107,6 +113,9 @@ class ServiceRuntime(Generic[AppT]):
             open_store, self.definition.application, self.name, self.settings
         )
         self.app.configure(self.settings)
+        if self.settings.store == "sqlite":
+            # Other workers on this file tell the leading relay of their saves.
+            self._saves_elsewhere = SocketWakeups(sqlite_path(self.name, self.settings))
         self.relay = Relay(
             app=self.app,
             source=self.name,
@@ -118,7 +127,10 @@ class ServiceRuntime(Generic[AppT]):
             idle_poll_seconds=self.settings.relay_idle_poll_seconds,
             position_interval_seconds=self.settings.relay_position_interval_seconds,
             threads=self.threads,
+            wakeups=self._saves_elsewhere,
         )
+        if self._saves_elsewhere is not None:
+            self.app.on_saved(self._announce_save)
         self.consumer = Consumer(
             self.app,
             self.name,
@@ -162,6 +174,13 @@ class ServiceRuntime(Generic[AppT]):
         if not await self.threads.drain():
             log.warning("%s: store calls still running at shutdown", self.name)
         await asyncio.to_thread(self.app.close)
+        if self._saves_elsewhere is not None:
+            self._saves_elsewhere.close()
+
+    def _announce_save(self) -> None:
+        # A leading relay here is woken directly (`Relay.wake`).
+        if self._saves_elsewhere is not None and not self.relay.is_leader:
+            self._saves_elsewhere.announce()
 
     # Publisher, for the relay
     async def send(self, topic: str, message: Outgoing) -> Awaitable[Any]:

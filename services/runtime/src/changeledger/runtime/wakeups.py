@@ -3,9 +3,14 @@ an operator's tool. In-process saves wake the relay directly (`on_saved`)."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import hashlib
 import logging
+import socket
 import threading
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -44,3 +49,58 @@ class PostgresWakeups:
             except psycopg.Error as error:
                 log.warning("listening for saves failed (%s); retrying", error)
                 self._stopping.wait(1.0)
+
+
+class SocketWakeups:
+    """Saves made by the other workers on one SQLite store (`serve --workers`): a worker
+    whose relay does not lead sends a datagram after each save to a socket that the
+    leading relay's process listens on.
+
+    The socket is in Linux's abstract namespace, named after the store's path: nothing on
+    disk to clean up, and the name is freed when its process ends, however it ends.
+    Elsewhere binding fails, and the leader finds other workers' saves by polling."""
+
+    def __init__(self, store: Path) -> None:
+        digest = hashlib.sha256(str(store.resolve()).encode()).hexdigest()[:40]
+        self.address = f"\0changeledger-saves-{digest}"
+        self._sender = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self._sender.setblocking(False)
+
+    def announce(self) -> None:
+        """Tell the listening leader, if any, that a save committed. Thread-safe; never
+        blocks nor raises."""
+        # Refused when no process listens (no leader yet); full when wakes are already
+        # pending, and one wake reads everything saved so far.
+        with contextlib.suppress(OSError):
+            self._sender.sendto(b"s", self.address)
+
+    @contextlib.asynccontextmanager
+    async def listening(self, wake: Callable[[], None]) -> AsyncIterator[bool]:
+        """Within it, `wake` runs (on the event loop) after other processes' saves;
+        yields False when the socket could not be bound."""
+        receiver = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        try:
+            receiver.bind(self.address)
+        except OSError as error:
+            receiver.close()
+            log.warning("not told of other workers' saves (%s): polling for them", error)
+            yield False
+            return
+        receiver.setblocking(False)
+
+        def drain() -> None:
+            with contextlib.suppress(OSError):
+                while receiver.recv(4096):
+                    pass
+            wake()
+
+        loop = asyncio.get_running_loop()
+        loop.add_reader(receiver.fileno(), drain)
+        try:
+            yield True
+        finally:
+            loop.remove_reader(receiver.fileno())
+            receiver.close()
+
+    def close(self) -> None:
+        self._sender.close()
