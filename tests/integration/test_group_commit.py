@@ -13,7 +13,7 @@ from typing import Any
 from uuid import UUID
 
 import pytest
-from eventsourcing.persistence import IntegrityError, StoredEvent
+from eventsourcing.persistence import IntegrityError, OperationalError, StoredEvent
 
 from changeledger.planning.application import PlanningApplication
 from changeledger.planning.domain import Priority, Release, ReleaseState
@@ -134,3 +134,30 @@ def test_a_write_that_fails_for_all_raises_in_every_caller(failure: BaseExceptio
         group.insert([])
     assert group.waiting == 0
     assert group.writes == 0
+
+
+def test_a_store_that_fails_a_group_fails_each_of_its_saves_once() -> None:
+    attempts: list[int] = []
+
+    def write(stored: Sequence[StoredEvent]) -> Sequence[int] | None:
+        attempts.append(len(stored))
+        if len(attempts) > 1:  # the first, held, write goes through
+            raise OperationalError("database is locked")
+        return list(range(len(stored)))
+
+    group = GroupCommit(write)
+    held = held_until_queued(group, waiting=3)
+    with ThreadPoolExecutor(4) as pool:
+        first = pool.submit(group.insert, [stored_event(0)])
+        assert held.wait(10)
+        rest = [pool.submit(group.insert, [stored_event(n)]) for n in (1, 2, 3)]
+        errors = [f.exception(timeout=30) for f in rest]
+
+    assert first.result() == [0]
+    assert all(isinstance(e, OperationalError) for e in errors)
+    # The three queued saves were tried once, together, not again one by one.
+    assert attempts == [1, 3]
+
+
+def stored_event(n: int) -> StoredEvent:
+    return StoredEvent(originator_id=UUID(int=n), originator_version=1, topic="t", state=b"{}")

@@ -3,8 +3,6 @@
 import asyncio
 from collections import defaultdict
 
-import pytest
-
 from changeledger.contracts import Envelope
 from changeledger.planning.domain import Priority
 from changeledger.planning.service import definition as planning
@@ -83,8 +81,6 @@ async def test_only_one_relay_per_store_publishes(settings: Settings, kafka: Kaf
 async def test_a_save_by_another_replica_wakes_the_relay_at_once(
     settings: Settings, kafka: KafkaServer, store_kind: str
 ) -> None:
-    if store_kind != "postgres":
-        pytest.skip("replicas of one service share a PostgreSQL store, not a SQLite file")
     # With a long idle poll, only a wake-up can explain a prompt publish.
     patient = settings.model_copy(update={"relay_idle_poll_seconds": 60.0})
     first, second = ServiceRuntime(planning, patient), ServiceRuntime(planning, patient)

@@ -70,8 +70,11 @@ def test_two_workers_on_one_store_store_publish_and_handle_everything_once(
 def test_the_leading_relay_publishes_another_workers_save_without_waiting_to_poll(
     tmp_path: Path, kafka: KafkaServer
 ) -> None:
-    # Polled once a minute: only being told of the save publishes it within seconds.
-    settings = isolated_settings(tmp_path, kafka, None, relay_idle_poll_seconds=60)
+    # Polled once a minute, and no job of the leader's own saving anything meanwhile: only
+    # being told of the save publishes it within seconds.
+    settings = isolated_settings(
+        tmp_path, kafka, None, relay_idle_poll_seconds=60, seal_interval_seconds=3600
+    )
     replicas = [ServiceProcess("planning", settings).start() for _ in range(2)]
     try:
         for replica in replicas:

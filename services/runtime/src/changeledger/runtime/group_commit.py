@@ -9,7 +9,9 @@ transaction: one commit (and one disk flush) for many commands, instead of one e
 A command's save still returns only once its own events are committed, with their own
 log positions, and fails with its own error: when a grouped write fails (a conflict in one
 command, say), each command of the group is written alone, so only the one in conflict
-gets the IntegrityError.
+gets the IntegrityError. When the store itself fails the write (locked by another
+process beyond its timeout, or down), every command of the group gets that error at once,
+rather than each waiting for the store again alone.
 """
 
 from __future__ import annotations
@@ -20,7 +22,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from eventsourcing.domain import DomainEventProtocol
-from eventsourcing.persistence import EventStore, Notification, Recording, StoredEvent
+from eventsourcing.persistence import (
+    EventStore,
+    Notification,
+    OperationalError,
+    Recording,
+    StoredEvent,
+)
 
 Write = Callable[[Sequence[StoredEvent]], Sequence[int] | None]
 
@@ -86,6 +94,10 @@ class GroupCommit:
     def _written_together(self, group: list[_Queued]) -> bool:
         try:
             positions = self.write([s for queued in group for s in queued.stored])
+        except OperationalError as error:
+            for queued in group:
+                queued.error, queued.done = error, True
+            return True
         except Exception:
             return False
         self._count(group)

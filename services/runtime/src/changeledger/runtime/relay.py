@@ -103,7 +103,7 @@ class Relay:
         idle_poll_seconds: float = 1.0,
         threads: WorkerThreads | None = None,
         position_interval_seconds: float = 0.5,
-        wakeups: SocketWakeups | None = None,
+        saves_elsewhere: SocketWakeups | None = None,
     ) -> None:
         self.threads = threads or WorkerThreads()
         self.app = app
@@ -117,7 +117,7 @@ class Relay:
         self.idle_poll_seconds = idle_poll_seconds
         self.position_interval_seconds = position_interval_seconds
         #: How saves by other processes reach this relay while it leads, if they can.
-        self.wakeups = wakeups
+        self.saves_elsewhere = saves_elsewhere
         self.tracking_name = f"relay:{topic}"
         self.is_leader = False
         #: Recorded in the store (`position`) and acknowledged by the broker (`acked`).
@@ -147,10 +147,10 @@ class Relay:
             self.is_leader = True
             log.info("%s relay is the leader for %s", self.source, self.topic)
             try:
-                if self.wakeups is None:
+                if self.saves_elsewhere is None:
                     await self._follow()
                 else:
-                    async with self.wakeups.listening(self._wake.set):
+                    async with self.saves_elsewhere.listening(self._wake.set):
                         await self._follow()
             except asyncio.CancelledError:
                 raise

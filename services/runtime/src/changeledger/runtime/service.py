@@ -127,7 +127,7 @@ class ServiceRuntime(Generic[AppT]):
             idle_poll_seconds=self.settings.relay_idle_poll_seconds,
             position_interval_seconds=self.settings.relay_position_interval_seconds,
             threads=self.threads,
-            wakeups=self._saves_elsewhere,
+            saves_elsewhere=self._saves_elsewhere,
         )
         if self._saves_elsewhere is not None:
             self.app.on_saved(self._announce_save)

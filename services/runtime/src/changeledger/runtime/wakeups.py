@@ -8,6 +8,7 @@ import contextlib
 import hashlib
 import logging
 import socket
+import sys
 import threading
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -57,27 +58,39 @@ class SocketWakeups:
     leading relay's process listens on.
 
     The socket is in Linux's abstract namespace, named after the store's path: nothing on
-    disk to clean up, and the name is freed when its process ends, however it ends.
-    Elsewhere binding fails, and the leader finds other workers' saves by polling."""
+    disk to clean up, and the name is freed when its process ends, however it ends. So the
+    workers must share the host and its network namespace (as `serve --workers` does).
+    Elsewhere than Linux there is no such namespace: the leader finds other workers' saves
+    at its next poll."""
+
+    #: Datagrams read per wake, so that a flood cannot hold the event loop.
+    DRAIN_LIMIT = 1024
 
     def __init__(self, store: Path) -> None:
         digest = hashlib.sha256(str(store.resolve()).encode()).hexdigest()[:40]
         self.address = f"\0changeledger-saves-{digest}"
-        self._sender = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        self._sender.setblocking(False)
+        self.supported = sys.platform == "linux"
+        self._sender: socket.socket | None = None
+        if self.supported:
+            self._sender = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+            self._sender.setblocking(False)
 
     def announce(self) -> None:
         """Tell the listening leader, if any, that a save committed. Thread-safe; never
         blocks nor raises."""
         # Refused when no process listens (no leader yet); full when wakes are already
         # pending, and one wake reads everything saved so far.
-        with contextlib.suppress(OSError):
-            self._sender.sendto(b"s", self.address)
+        if self._sender is not None:
+            with contextlib.suppress(OSError):
+                self._sender.sendto(b"s", self.address)
 
     @contextlib.asynccontextmanager
     async def listening(self, wake: Callable[[], None]) -> AsyncIterator[bool]:
         """Within it, `wake` runs (on the event loop) after other processes' saves;
         yields False when the socket could not be bound."""
+        if not self.supported:
+            yield False
+            return
         receiver = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         try:
             receiver.bind(self.address)
@@ -86,21 +99,24 @@ class SocketWakeups:
             log.warning("not told of other workers' saves (%s): polling for them", error)
             yield False
             return
-        receiver.setblocking(False)
 
         def drain() -> None:
             with contextlib.suppress(OSError):
-                while receiver.recv(4096):
-                    pass
+                for _ in range(self.DRAIN_LIMIT):
+                    receiver.recv(64)
             wake()
 
         loop = asyncio.get_running_loop()
-        loop.add_reader(receiver.fileno(), drain)
         try:
-            yield True
+            receiver.setblocking(False)
+            loop.add_reader(receiver.fileno(), drain)
+            try:
+                yield True
+            finally:
+                loop.remove_reader(receiver.fileno())
         finally:
-            loop.remove_reader(receiver.fileno())
             receiver.close()
 
     def close(self) -> None:
-        self._sender.close()
+        if self._sender is not None:
+            self._sender.close()
