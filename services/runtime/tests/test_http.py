@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
@@ -356,19 +359,35 @@ def test_an_app_started_again_runs_afresh_on_the_same_store(tmp_path: Path) -> N
         assert len(api.state.runtime.app.recorder.select_notifications(1, 10)) == 2
 
 
-def test_a_served_app_moves_its_started_heap_out_of_the_collectors_sight(
+def test_a_served_app_sizes_its_store_threads_and_moves_its_started_heap_out_of_sight(
     tmp_path: Path,
 ) -> None:
     import gc
 
-    settings = Settings(data_dir=tmp_path, kafka_bootstrap_servers="127.0.0.1:1")
+    settings = Settings(data_dir=tmp_path, kafka_bootstrap_servers="127.0.0.1:1", store_threads=3)
     definition = ServiceDefinition("notes", Notes, routers=[router])
     gc.unfreeze()
     try:
-        with TestClient(create_service(definition, settings)):
+        with TestClient(create_service(definition, settings)) as plain:
             assert gc.get_freeze_count() == 0  # a test's app leaves the collector alone
-        with TestClient(create_service(definition, settings, freeze_heap=True)) as served:
+            assert plain.portal is not None
+            assert not any(n.startswith("notes") for n in plain.portal.call(store_threads))
+        with TestClient(create_service(definition, settings, served=True)) as served:
             assert gc.get_freeze_count() > 0
             assert served.get("/healthz").status_code == 200
+            assert served.portal is not None
+            names = served.portal.call(store_threads)
+            assert len(names) == 3
+            assert all(n.startswith("notes") for n in names)
     finally:
         gc.unfreeze()
+
+
+async def store_threads() -> set[str]:
+    """The threads that eight store calls at once ran on."""
+
+    def name() -> str:
+        time.sleep(0.05)
+        return threading.current_thread().name
+
+    return set(await asyncio.gather(*(asyncio.to_thread(name) for _ in range(8))))

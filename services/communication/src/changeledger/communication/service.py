@@ -21,4 +21,4 @@ definition = ServiceDefinition(
 
 
 def create_app() -> FastAPI:
-    return create_service(definition, freeze_heap=True)
+    return create_service(definition, served=True)

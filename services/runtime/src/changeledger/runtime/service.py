@@ -19,6 +19,7 @@ import contextlib
 import gc
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from functools import partial
@@ -306,14 +307,20 @@ def create_service(
     definition: ServiceDefinition[AppT],
     settings: Settings | None = None,
     *,
-    freeze_heap: bool = False,
+    served: bool = False,
 ) -> FastAPI:
     """The service's HTTP app, starting and stopping its runtime with the app's lifespan.
 
-    `freeze_heap` is for a process that serves only this app: once started, everything
-    then alive moves out of the garbage collector's sight. Measured on the propagation
-    benchmark, full collections over the imported libraries otherwise paused each
-    service for 50 to 120 ms every few seconds, the better part of its p99.
+    `served` is for a process that serves only this app (`changeledger serve`):
+    - its event loop's thread pool, which runs every store call, gets `store_threads`
+      threads rather than Python's default (cores + 4). Commands waiting for the write
+      share its commit (group commit), so more of them waiting means fewer commits: two
+      planning workers on one SQLite file did about 15% more commands with 16 threads
+      each than with 6;
+    - once started, everything then alive moves out of the garbage collector's sight.
+      Measured on the propagation benchmark, full collections over the imported
+      libraries otherwise paused each service for 50 to 120 ms every few seconds, the
+      better part of its p99.
     """
     settings = settings or Settings()
 
@@ -322,9 +329,12 @@ def create_service(
         # A runtime per lifespan: a test client may start and stop one app several times.
         runtime = ServiceRuntime(definition, settings)
         api.state.runtime = runtime
+        if served:
+            threads = ThreadPoolExecutor(settings.store_threads, definition.name)
+            asyncio.get_running_loop().set_default_executor(threads)
         await runtime.start()
         api.state.application = runtime.app
-        if freeze_heap:
+        if served:
             gc.collect()
             gc.freeze()
         try:
