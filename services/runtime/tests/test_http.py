@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -19,7 +20,12 @@ from pydantic import BaseModel, Field
 from changeledger.runtime.auth import Authenticator
 from changeledger.runtime.domain import Aggregate, RuleViolated
 from changeledger.runtime.http import Command, query, requires
-from changeledger.runtime.service import ServiceDefinition, application, create_service
+from changeledger.runtime.service import (
+    GIL_SWITCH_SECONDS,
+    ServiceDefinition,
+    application,
+    create_service,
+)
 from changeledger.runtime.settings import Settings
 from changeledger.runtime.store import ServiceApplication
 
@@ -366,12 +372,14 @@ def test_a_served_app_sizes_its_store_threads_and_moves_its_started_heap_out_of_
 
     settings = Settings(data_dir=tmp_path, kafka_bootstrap_servers="127.0.0.1:1", store_threads=3)
     definition = ServiceDefinition("notes", Notes, routers=[router])
+    switch = sys.getswitchinterval()
     gc.unfreeze()
     try:
         with TestClient(create_service(definition, settings)) as plain:
             assert gc.get_freeze_count() == 0  # a test's app leaves the collector alone
             assert plain.portal is not None
             assert not any(n.startswith("notes") for n in plain.portal.call(store_threads))
+            assert sys.getswitchinterval() == switch
         with TestClient(create_service(definition, settings, served=True)) as served:
             assert gc.get_freeze_count() > 0
             assert served.get("/healthz").status_code == 200
@@ -379,8 +387,10 @@ def test_a_served_app_sizes_its_store_threads_and_moves_its_started_heap_out_of_
             names = served.portal.call(store_threads)
             assert len(names) == 3
             assert all(n.startswith("notes") for n in names)
+            assert sys.getswitchinterval() == pytest.approx(GIL_SWITCH_SECONDS)
     finally:
         gc.unfreeze()
+        sys.setswitchinterval(switch)
 
 
 async def store_threads() -> set[str]:
