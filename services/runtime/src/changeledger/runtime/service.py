@@ -323,7 +323,7 @@ def create_service(
       each than with 6;
     - a thread waiting for the GIL gets it after 1 ms rather than Python's 5: an event
       handed from the event loop to a store thread and back waits for the GIL at each
-      hop. Propagation's p99 at 200 commands/s: 38-54 ms against 52-65 ms (five runs
+      hop. Propagation's p99 at 200 commands/s: 38-55 ms against 52-65 ms (six runs
       against three);
     - once started, everything then alive moves out of the garbage collector's sight.
       Measured on the propagation benchmark, full collections over the imported
