@@ -1,14 +1,16 @@
 """`changeledger run` waiting for the services: a service that exits is a failure to
-start, unless the user stopped everything meanwhile (Ctrl-C reaches the services too)."""
+start, unless the user stopped everything meanwhile (Ctrl-C reaches the services too).
+Stopping them, each gets one SIGINT, however Ctrl-C reached it."""
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 
 import pytest
 
-from changeledger.cli.main import StartupFailed, _wait_ready
+from changeledger.cli.main import StartupFailed, _stop_services, _wait_ready
 from changeledger.runtime.settings import Settings
 
 
@@ -30,3 +32,54 @@ def test_a_service_that_exits_after_ctrl_c_is_no_failure(
     exited: dict[str, subprocess.Popen[bytes]],
 ) -> None:
     assert _wait_ready(Settings(), exited, stopping=lambda: True) is False
+
+
+# Like uvicorn: the first SIGINT starts a shutdown that takes a while, a second one
+# during it exits at once (status 2), skipping the rest of the shutdown.
+SERVICE = """
+import signal, sys, time
+told = []
+def on_sigint(signum, frame):
+    told.append(signum)
+    if len(told) > 1:
+        sys.exit(2)
+signal.signal(signal.SIGINT, on_sigint)
+print("ready", flush=True)
+while not told:
+    time.sleep(0.01)
+print("stopping", flush=True)
+time.sleep(1.0)
+sys.exit(0)
+"""
+
+
+@pytest.fixture
+def service() -> subprocess.Popen[bytes]:
+    process = subprocess.Popen([sys.executable, "-c", SERVICE], stdout=subprocess.PIPE)
+    assert process.stdout is not None
+    assert process.stdout.readline() == b"ready\n"
+    return process
+
+
+def test_after_ctrl_c_a_service_is_left_to_finish_its_shutdown(
+    service: subprocess.Popen[bytes],
+) -> None:
+    service.send_signal(signal.SIGINT)  # as the terminal does, to the whole group
+    assert service.stdout is not None
+    assert service.stdout.readline() == b"stopping\n"
+    _stop_services({"planning": service}, already_told=True)
+    assert service.returncode == 0
+
+
+def test_a_service_not_yet_told_is_told_once(service: subprocess.Popen[bytes]) -> None:
+    _stop_services({"planning": service}, already_told=False)
+    assert service.returncode == 0
+
+
+def test_a_service_that_ignores_its_sigint_is_killed(service: subprocess.Popen[bytes]) -> None:
+    service.send_signal(signal.SIGSTOP)  # it cannot answer
+    try:
+        _stop_services({"planning": service}, already_told=False, timeout=0.5)
+    finally:
+        service.send_signal(signal.SIGCONT)
+    assert service.returncode == -signal.SIGKILL

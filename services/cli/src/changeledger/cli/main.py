@@ -99,10 +99,12 @@ def run(
     launcher = KafkaLauncher(settings.data_dir / "kafka")
     processes: dict[str, subprocess.Popen[bytes]] = {}
     interrupted = False
+    ctrl_c = False
     exit_code = 0
 
     def on_signal(signum: int, frame: object) -> None:
-        nonlocal interrupted
+        nonlocal interrupted, ctrl_c
+        ctrl_c = ctrl_c or (signum == signal.SIGINT and not interrupted)
         interrupted = True
 
     # Both, explicitly: a shell that starts us in the background makes us ignore SIGINT.
@@ -133,14 +135,7 @@ def run(
         exit_code = 1
     finally:
         console.print("Stopping ...")
-        for process in processes.values():
-            if process.poll() is None:
-                process.send_signal(signal.SIGINT)
-        for process in processes.values():
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        _stop_services(processes, already_told=ctrl_c)
         if kafka:
             launcher.stop()
         console.print("Stopped.")
@@ -149,6 +144,38 @@ def run(
 
 class StartupFailed(Exception):
     pass
+
+
+def _stop_services(
+    processes: dict[str, subprocess.Popen[bytes]],
+    already_told: bool,
+    grace: float = 5.0,
+    timeout: float = 20.0,
+) -> None:
+    """Stop each service with one SIGINT. uvicorn takes a second one as "exit now" and
+    skips the service's own shutdown (consumers leaving their group, the store closed).
+    Ctrl-C in a terminal reaches the whole process group, so after it the services are
+    already stopping (`already_told`): they get `grace` seconds before being told."""
+    if already_told:
+        _wait_all(processes, grace)
+    for process in processes.values():
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+    if not _wait_all(processes, timeout):
+        for process in processes.values():
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+
+
+def _wait_all(processes: dict[str, subprocess.Popen[bytes]], timeout: float) -> bool:
+    """Wait until every process has exited; False if some still run after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while any(p.poll() is None for p in processes.values()):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
 
 
 def _wait_ready(
