@@ -1,12 +1,13 @@
 """`changeledger run` waiting for the services: a service that exits is a failure to
 start, unless the user stopped everything meanwhile (Ctrl-C reaches the services too).
-Stopping them, each gets one SIGINT, however Ctrl-C reached it."""
+Stopping them, each gets a SIGTERM, which never cuts a shutdown short."""
 
 from __future__ import annotations
 
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
 
 import pytest
 
@@ -34,16 +35,17 @@ def test_a_service_that_exits_after_ctrl_c_is_no_failure(
     assert _wait_ready(Settings(), exited, stopping=lambda: True) is False
 
 
-# Like uvicorn: the first SIGINT starts a shutdown that takes a while, a second one
-# during it exits at once (status 2), skipping the rest of the shutdown.
+# Like uvicorn: a signal starts a shutdown that takes a while, and a SIGINT after an
+# earlier signal exits at once (status 2), skipping the rest of the shutdown.
 SERVICE = """
 import signal, sys, time
 told = []
-def on_sigint(signum, frame):
-    told.append(signum)
-    if len(told) > 1:
+def on_signal(signum, frame):
+    if told and signum == signal.SIGINT:
         sys.exit(2)
-signal.signal(signal.SIGINT, on_sigint)
+    told.append(signum)
+signal.signal(signal.SIGINT, on_signal)
+signal.signal(signal.SIGTERM, on_signal)
 print("ready", flush=True)
 while not told:
     time.sleep(0.01)
@@ -54,11 +56,16 @@ sys.exit(0)
 
 
 @pytest.fixture
-def service() -> subprocess.Popen[bytes]:
+def service() -> Iterator[subprocess.Popen[bytes]]:
     process = subprocess.Popen([sys.executable, "-c", SERVICE], stdout=subprocess.PIPE)
     assert process.stdout is not None
-    assert process.stdout.readline() == b"ready\n"
-    return process
+    try:
+        assert process.stdout.readline() == b"ready\n"
+        yield process
+    finally:
+        process.kill()
+        process.wait()
+        process.stdout.close()
 
 
 def test_after_ctrl_c_a_service_is_left_to_finish_its_shutdown(
@@ -67,19 +74,19 @@ def test_after_ctrl_c_a_service_is_left_to_finish_its_shutdown(
     service.send_signal(signal.SIGINT)  # as the terminal does, to the whole group
     assert service.stdout is not None
     assert service.stdout.readline() == b"stopping\n"
-    _stop_services({"planning": service}, already_told=True)
+    _stop_services({"planning": service})
     assert service.returncode == 0
 
 
-def test_a_service_not_yet_told_is_told_once(service: subprocess.Popen[bytes]) -> None:
-    _stop_services({"planning": service}, already_told=False)
+def test_a_service_not_yet_told_is_told_to_stop(service: subprocess.Popen[bytes]) -> None:
+    _stop_services({"planning": service})
     assert service.returncode == 0
 
 
-def test_a_service_that_ignores_its_sigint_is_killed(service: subprocess.Popen[bytes]) -> None:
+def test_a_service_that_does_not_stop_is_killed(service: subprocess.Popen[bytes]) -> None:
     service.send_signal(signal.SIGSTOP)  # it cannot answer
     try:
-        _stop_services({"planning": service}, already_told=False, timeout=0.5)
+        _stop_services({"planning": service}, timeout=0.5)
     finally:
         service.send_signal(signal.SIGCONT)
     assert service.returncode == -signal.SIGKILL

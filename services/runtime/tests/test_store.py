@@ -13,7 +13,7 @@ from eventsourcing.persistence import IntegrityError, Tracking
 
 from changeledger.runtime.domain import Actor, Aggregate, NotFound, Provenance, acting
 from changeledger.runtime.settings import Settings
-from changeledger.runtime.store import ServiceApplication, open_store
+from changeledger.runtime.store import ServiceApplication, open_store, store_env
 
 CAROL = Provenance(Actor("carol", ("viewer",)), "corr", "test")
 
@@ -132,3 +132,12 @@ def test_processes_opening_a_fresh_store_together_all_open_it(store_settings: Se
     assert all(app.get(first.id, Counter).name == "shared" for app in apps)
     for app in apps:
         app.close()
+
+
+@pytest.mark.parametrize(("pool", "threads", "most"), [(5, 16, 16), (10, 16, 20), (5, 4, 10)])
+def test_every_store_thread_can_hold_a_postgres_connection_at_once(
+    pool: int, threads: int, most: int
+) -> None:
+    settings = Settings(store="postgres", postgres_pool_size=pool, store_threads=threads)
+    env = store_env("planning", settings)
+    assert int(env["POSTGRES_POOL_SIZE"]) + int(env["POSTGRES_MAX_OVERFLOW"]) == most

@@ -99,12 +99,10 @@ def run(
     launcher = KafkaLauncher(settings.data_dir / "kafka")
     processes: dict[str, subprocess.Popen[bytes]] = {}
     interrupted = False
-    ctrl_c = False
     exit_code = 0
 
     def on_signal(signum: int, frame: object) -> None:
-        nonlocal interrupted, ctrl_c
-        ctrl_c = ctrl_c or (signum == signal.SIGINT and not interrupted)
+        nonlocal interrupted
         interrupted = True
 
     # Both, explicitly: a shell that starts us in the background makes us ignore SIGINT.
@@ -115,6 +113,8 @@ def run(
             console.print(f"Starting Apache Kafka on {launcher.bootstrap_servers} ...")
             launcher.start()
         for name in SERVICES:
+            if interrupted:  # Ctrl-C while Kafka started
+                break
             log_file = (logs / f"{name}.log").open("ab")
             processes[name] = subprocess.Popen(
                 [sys.executable, "-m", "changeledger.cli", "serve", name],
@@ -135,7 +135,7 @@ def run(
         exit_code = 1
     finally:
         console.print("Stopping ...")
-        _stop_services(processes, already_told=ctrl_c)
+        _stop_services(processes)
         if kafka:
             launcher.stop()
         console.print("Stopped.")
@@ -146,21 +146,16 @@ class StartupFailed(Exception):
     pass
 
 
-def _stop_services(
-    processes: dict[str, subprocess.Popen[bytes]],
-    already_told: bool,
-    grace: float = 5.0,
-    timeout: float = 20.0,
-) -> None:
-    """Stop each service with one SIGINT. uvicorn takes a second one as "exit now" and
-    skips the service's own shutdown (consumers leaving their group, the store closed).
-    Ctrl-C in a terminal reaches the whole process group, so after it the services are
-    already stopping (`already_told`): they get `grace` seconds before being told."""
-    if already_told:
-        _wait_all(processes, grace)
+def _stop_services(processes: dict[str, subprocess.Popen[bytes]], timeout: float = 20.0) -> None:
+    """Stop each service with SIGTERM, and kill any still running after `timeout`.
+
+    Not SIGINT: Ctrl-C in a terminal reaches the whole process group, so the services may
+    be stopping already, and uvicorn takes a SIGINT after an earlier signal as "exit now",
+    skipping the service's own shutdown (consumers leaving their group, the store closed).
+    A SIGTERM never cuts a shutdown short."""
     for process in processes.values():
         if process.poll() is None:
-            process.send_signal(signal.SIGINT)
+            process.terminate()
     if not _wait_all(processes, timeout):
         for process in processes.values():
             if process.poll() is None:

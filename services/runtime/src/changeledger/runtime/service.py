@@ -317,10 +317,10 @@ def create_service(
 
     `served` is for a process that serves only this app (`changeledger serve`):
     - its event loop's thread pool, which runs every store call, gets `store_threads`
-      threads rather than Python's default (cores + 4). Commands waiting for the write
-      share its commit (group commit), so more of them waiting means fewer commits: two
-      planning workers on one SQLite file did about 15% more commands with 16 threads
-      each than with 6;
+      threads rather than Python's default (min(32, cores + 4)). Commands waiting for
+      the write share its commit (group commit), so more of them waiting means fewer
+      commits: two planning workers on one SQLite file did about 10% more commands with
+      16 threads each than with 6, and PostgreSQL more still;
     - a thread waiting for the GIL gets it after 1 ms rather than Python's 5: an event
       handed from the event loop to a store thread and back waits for the GIL at each
       hop. Propagation's p99 at 200 commands/s: 38-55 ms against 52-65 ms (six runs
@@ -338,8 +338,10 @@ def create_service(
         runtime = ServiceRuntime(definition, settings)
         api.state.runtime = runtime
         if served:
-            threads = ThreadPoolExecutor(settings.store_threads, definition.name)
-            asyncio.get_running_loop().set_default_executor(threads)
+            store_pool = ThreadPoolExecutor(
+                settings.store_threads, thread_name_prefix=definition.name
+            )
+            asyncio.get_running_loop().set_default_executor(store_pool)
             sys.setswitchinterval(GIL_SWITCH_SECONDS)
         await runtime.start()
         api.state.application = runtime.app

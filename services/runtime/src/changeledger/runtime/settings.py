@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     postgres_dbname: str = "changeledger"
     postgres_schema_prefix: str = ""
     postgres_pool_size: int = 5
+    #: Threads for store calls (commands, queries, the relay, consumers) in a served
+    #: process: commands waiting together for the write share one commit.
+    store_threads: int = Field(default=16, ge=1, le=256)
     snapshot_interval: int = Field(default=100, ge=2)
 
     # Kafka
@@ -44,9 +47,6 @@ class Settings(BaseSettings):
     kafka_ssl_cafile: Path | None = None
     kafka_ssl_certfile: Path | None = None
     kafka_ssl_keyfile: Path | None = None
-    #: Threads for store calls (commands, queries, the relay, consumers) in a served
-    #: process: commands waiting together for the write share one commit.
-    store_threads: int = Field(default=16, ge=1, le=256)
     relay_batch_size: int = Field(default=500, ge=1)
     # The relay wakes at once on events saved in this process; this bounds how long an
     # event saved by another replica of the service can wait when no wake-up reaches it.

@@ -357,7 +357,13 @@ def store_env(service: str, settings: Settings) -> dict[str, str]:
             "POSTGRES_DBNAME": settings.postgres_dbname,
             "POSTGRES_SCHEMA": postgres_schema(service, settings),
             "POSTGRES_POOL_SIZE": str(settings.postgres_pool_size),
-            "POSTGRES_MAX_OVERFLOW": str(settings.postgres_pool_size),
+            # Enough for every store thread to hold a connection at once.
+            "POSTGRES_MAX_OVERFLOW": str(
+                max(
+                    settings.postgres_pool_size,
+                    settings.store_threads - settings.postgres_pool_size,
+                )
+            ),
             "POSTGRES_CONNECT_TIMEOUT": "5",
             # Connections that died with a server restart are replaced, not reused.
             "POSTGRES_PRE_PING": "y",
