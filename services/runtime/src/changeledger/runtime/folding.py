@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
-from changeledger.runtime.decoding import EventDecoder
 from changeledger.runtime.history import changes, state_of
 from changeledger.runtime.mutation import Mutate, mutator
 from changeledger.runtime.projection import AggregateIndex, LiveProjection, Projection
@@ -125,7 +124,7 @@ def _fold(
     # fresh aggregates and folds them as it does, the fold is then done here, once), and
     # how it mutates an aggregate.
     routes: dict[type, tuple[list[Route], Mutate]] = {}
-    decode = EventDecoder(app.mapper).decode
+    decode = app.decoder.decode
     events, report_at = 0, PROGRESS_EVERY
     rows = raw_log(app) if share == ALL else raw_share(app, share)
     for position, key, version, topic, state in rows:

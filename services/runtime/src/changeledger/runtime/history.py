@@ -15,7 +15,6 @@ from enum import Enum
 from typing import Any
 from uuid import UUID
 
-from changeledger.runtime.decoding import EventDecoder
 from changeledger.runtime.domain import Provenance
 from changeledger.runtime.rawlog import raw_log
 from changeledger.runtime.relay import envelope_id
@@ -167,7 +166,7 @@ def stored_events(
     app: ServiceApplication, since: datetime | None = None, until: datetime | None = None
 ) -> Iterator[tuple[int, Any]]:
     """Every stored event in log order, with its log position (streamed)."""
-    decoder = EventDecoder(app.mapper)
+    decoder = app.decoder
     ids: dict[str, UUID] = {}
     for position, key, version, topic, state in raw_log(app):
         originator_id = ids.get(key) or ids.setdefault(key, UUID(key))

@@ -29,7 +29,6 @@ from uuid import UUID
 
 from eventsourcing.utils import get_topic
 
-from changeledger.runtime.decoding import EventDecoder
 from changeledger.runtime.domain import Aggregate
 from changeledger.runtime.store import ServiceApplication
 
@@ -91,8 +90,6 @@ class LiveProjection(Generic[P]):
         self._position = 0
         self._lock = threading.Lock()
         self._topics = [get_topic(cls) for cls in self._view.topics]
-        # A first query after a restart, and every `as_of`, folds the whole log.
-        self._decoder = EventDecoder(app.mapper)
 
     @property
     def position(self) -> int:
@@ -127,12 +124,15 @@ class LiveProjection(Generic[P]):
 
     def _read_after(self, position: int) -> Iterator[tuple[Any, Any]]:
         recorder = self.app.process_recorder
+        # The fast decoder: a first query after a restart, and every `as_of`, folds the
+        # whole log.
+        decoder = self.app.decoder
         while True:
             batch = recorder.select_notifications(
                 position, _BATCH, topics=self._topics, inclusive_of_start=False
             )
             for notification in batch:
-                yield notification, self._decoder.to_domain_event(notification)
+                yield notification, decoder.to_domain_event(notification)
             if len(batch) < _BATCH:
                 return
             position = batch[-1].id

@@ -21,7 +21,6 @@ from eventsourcing.persistence import Notification, Tracking
 
 from changeledger.contracts import Actor as ContractActor
 from changeledger.contracts import Envelope, IntegrationEvent
-from changeledger.runtime.decoding import EventDecoder
 from changeledger.runtime.domain import Aggregate, Provenance
 from changeledger.runtime.leadership import Leadership
 from changeledger.runtime.retry import until_it_works
@@ -107,7 +106,6 @@ class Relay:
     ) -> None:
         self.threads = threads or WorkerThreads()
         self.app = app
-        self._decoder = EventDecoder(app.mapper)
         self.source = source
         self.topic = topic
         self.translate = translate
@@ -231,7 +229,7 @@ class Relay:
         self.last_error = error
 
     def _outgoing(self, notification: Notification) -> Outgoing | None:
-        domain_event = self._decoder.to_domain_event(notification)
+        domain_event = self.app.decoder.to_domain_event(notification)
         contract = self.translate(domain_event)
         if contract is None:
             return None
