@@ -13,7 +13,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from changeledger.deploy.process import LaunchError
+from changeledger.deploy.process import LaunchError, apt_install
 
 PG_ROOT = Path("/usr/lib/postgresql")
 
@@ -33,16 +33,7 @@ def ensure_installed() -> Path:
     bin_dir = find_bin_dir()
     if bin_dir is not None:
         return bin_dir
-    if os.geteuid() != 0 or shutil.which("apt-get") is None:
-        raise LaunchError("PostgreSQL is not installed: run `apt-get install -y postgresql`")
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for argv in (
-        ["apt-get", "update", "-qq"],
-        ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "postgresql"],
-    ):
-        result = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
-        if result.returncode != 0:
-            raise LaunchError(f"{' '.join(argv)} failed:\n{result.stdout}{result.stderr}")
+    apt_install("postgresql")
     bin_dir = find_bin_dir()
     if bin_dir is None:
         raise LaunchError("apt-get installed postgresql but no pg_ctl was found")

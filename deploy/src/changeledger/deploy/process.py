@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -115,3 +116,18 @@ def _is_zombie(pid: int) -> bool:
     except OSError:
         return False
     return stat.rsplit(")", 1)[-1].split()[0] == "Z"
+
+
+def apt_install(package: str) -> None:
+    """Install a Debian package with apt-get (as root): how the project gets what a fresh
+    machine lacks, PostgreSQL say."""
+    if os.geteuid() != 0 or shutil.which("apt-get") is None:
+        raise LaunchError(f"{package} is not installed: run `apt-get install -y {package}`")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    for argv in (
+        ["apt-get", "update", "-qq"],
+        ["apt-get", "install", "-y", "-qq", "--no-install-recommends", package],
+    ):
+        result = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            raise LaunchError(f"{' '.join(argv)} failed:\n{result.stdout}{result.stderr}")
