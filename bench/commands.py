@@ -1,11 +1,19 @@
 """HTTP command throughput against the raw event store, measured in the same run.
 
 For each store (SQLite, PostgreSQL) planning runs as its own process (`changeledger
-serve`, against a real broker, so its relay publishes as in production), and N clients
-send `POST /releases` back to back for a fixed time. Next to it, in this process, the
+serve`, against a real broker, so its relay publishes as in production), and wrk keeps N
+connections sending `POST /releases` back to back for a fixed time, after a one-second
+warm-up (bench/post_releases.lua: a release of its own each time); it counts the 201s and
+the other answers, and gives the latency percentiles. Next to it, in this process, the
 same command is done straight on the application (`Release.plan` then `app.save()`), one
 after the other: the raw rate. The figure that matters is their ratio, taken minutes
 apart on the same machine; the target (DESIGN.md section 7) is at least 0.5.
+
+The load generator is wrk rather than a Python client because it shares the machine's
+few cores with the service it measures: aiohttp spent about 0.47 ms of CPU a request, a
+third of a core taken from planning; wrk spends a small fraction of that. Its CPU is
+metered all the same (the `wrk` column), next to planning's, Kafka's and PostgreSQL's.
+Without wrk on the PATH the bench installs Debian's package (as root, with apt-get).
 
 It also runs planning as `--workers` processes (2 by default) sharing the port and the
 store (`changeledger serve --workers 2`): one process is bound to one core by Python's GIL.
@@ -16,8 +24,10 @@ store (`changeledger serve --workers 2`): one process is bound to one core by Py
 from __future__ import annotations
 
 import argparse
-import asyncio
+import json
 import os
+import shutil
+import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
@@ -26,7 +36,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 from rich.table import Table
 
 from bench.support import (
@@ -37,16 +46,18 @@ from bench.support import (
     show_cpu,
     write_results,
 )
+from changeledger.deploy.process import LaunchError, apt_install
 from changeledger.planning.application import PlanningApplication
 from changeledger.planning.domain import Period, Priority
 from changeledger.runtime.domain import Actor, Provenance, acting
 from changeledger.runtime.settings import Settings
 from changeledger.runtime.store import open_store
-from tests.support.actors import Q1, release_body
+from tests.support.actors import Q1
 from tests.support.infra import postgres_server
 from tests.support.services import ServiceProcess, bearer, isolated_settings
 
 ACTOR = Provenance(Actor("bench", ("release-manager",)), "bench", "bench")
+LUA = Path(__file__).with_name("post_releases.lua")
 
 
 def raw_rate(settings: Settings, seconds: float, meter: CpuMeter) -> tuple[int, float]:
@@ -66,30 +77,30 @@ def raw_rate(settings: Settings, seconds: float, meter: CpuMeter) -> tuple[int, 
         app.close()
 
 
-async def http_rate(
-    url: str, headers: dict[str, str], clients: int, seconds: float
-) -> tuple[int, float, int]:
-    """`clients` connections, each sending the next command as soon as one is answered."""
-    done = failures = 0
-    connector = aiohttp.TCPConnector(limit=clients)
-    async with aiohttp.ClientSession(url, headers=headers, connector=connector) as session:
-        deadline = time.perf_counter() + seconds
+def ensure_wrk() -> None:
+    """wrk on the PATH: Debian's package, installed as PostgreSQL is when missing."""
+    if shutil.which("wrk") is None:
+        try:
+            apt_install("wrk")
+        except LaunchError as error:
+            raise SystemExit(str(error)) from None
 
-        async def client(n: int) -> None:
-            nonlocal done, failures
-            sent = 0
-            while time.perf_counter() < deadline:
-                async with session.post("/releases", json=release_body(f"C{n}-{sent}")) as answer:
-                    await answer.read()
-                    if answer.status == 201:
-                        done += 1
-                    else:
-                        failures += 1
-                sent += 1
 
-        started = time.perf_counter()
-        await asyncio.gather(*(client(n) for n in range(clients)))
-        return done, time.perf_counter() - started, failures
+def wrk_rate(
+    url: str, authorization: str, clients: int, seconds: float, prefix: str
+) -> dict[str, Any]:
+    """`clients` connections from one wrk thread (plenty at these rates), each sending the
+    next command as soon as one is answered; the names begin with `prefix`. Returns the
+    JSON line of post_releases.lua, its times in microseconds (-d takes whole seconds)."""
+    options = ["-t1", f"-c{clients}", f"-d{max(1, round(seconds))}s", "-s", str(LUA)]
+    script_args = [authorization, Q1.start.isoformat(), Q1.end.isoformat(), prefix]
+    run = subprocess.run(
+        ["wrk", *options, url, "--", *script_args], capture_output=True, text=True, check=False
+    )
+    lines = [line for line in run.stdout.splitlines() if line.startswith("{")]
+    if run.returncode != 0 or not lines:
+        raise RuntimeError(f"wrk failed ({run.returncode}):\n{run.stdout}{run.stderr}")
+    return dict(json.loads(lines[-1]))
 
 
 @dataclass
@@ -108,26 +119,32 @@ class HttpRun:
         process = ServiceProcess("planning", self.settings, workers=workers).start()
         try:
             process.wait_ready()
-            headers = bearer(self.settings, "bench", "release-manager")
+            authorization = bearer(self.settings, "bench", "release-manager")["Authorization"]
             pids = {
                 "planning": process.pid,  # with its workers, if any
                 "Kafka": self.kafka.pid,
                 "PostgreSQL": postgres_pid(self.server),
-                "clients": os.getpid(),
             }
+            # Warm-up, with every connection (and so every worker) served before measuring.
+            wrk_rate(process.url, authorization, max(client_counts), 1, "warm-up")
             for clients in client_counts:
-                with CpuMeter(pids) as meter:
-                    done, seconds, failures = asyncio.run(
-                        http_rate(process.url, headers, clients, self.seconds)
+                # wrk is a child that ends within the meter: its CPU is the "wrk" entry.
+                with CpuMeter(pids, children="wrk") as meter:
+                    answer = wrk_rate(
+                        process.url, authorization, clients, self.seconds, f"C{clients}"
                     )
-                rate = done / seconds
+                done = answer["created"]
+                rate = done / answer["seconds"]
                 name = f"{self.kind}: HTTP, {clients} clients"
                 rows[name + (f", {workers} workers" if workers > 1 else "")] = {
                     "commands": done,
                     "per_second": rate,
                     "ratio_to_raw": rate / self.raw,
-                    "failures": failures,
+                    "failures": answer["others"] + answer["errors"],
                     "cpu": meter.per_command(done),
+                    "latency_ms": {
+                        q: answer[f"{q}_us"] / 1000 for q in ("p50", "p90", "p99", "max")
+                    },
                 }
         finally:
             process.stop()
@@ -149,6 +166,7 @@ def main() -> None:
     args = parser.parse_args()
     if date.today() >= Q1.start:
         raise SystemExit("the fixture quarter has begun; move tests.support.actors.Q1")
+    ensure_wrk()
 
     rows: dict[str, dict[str, Any]] = {}
     with kafka_for_bench() as kafka:
@@ -181,14 +199,17 @@ def main() -> None:
                     rows |= measure.rows(workers, client_counts)
 
     table = Table(title="POST /releases: HTTP against the raw app.save() rate")
-    for column in ("measure", "commands", "per second", "ratio to raw", "failures"):
+    columns = ("measure", "commands", "per second", "ratio to raw", "p50 ms", "p99 ms", "failures")
+    for column in columns:
         table.add_column(column, justify="left" if column == "measure" else "right")
     for name, row in rows.items():
+        latency = row.get("latency_ms", {})
         table.add_row(
             name,
             f"{row['commands']:,}",
             f"{row['per_second']:,.0f}",
             f"{row['ratio_to_raw']:.2f}" if "ratio_to_raw" in row else "",
+            *(f"{latency[q]:.1f}" if q in latency else "" for q in ("p50", "p99")),
             str(row.get("failures", "")),
         )
     console.print(table)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import resource
 import statistics
 import tempfile
 import time
@@ -65,6 +66,11 @@ class CpuMeter:
     """
 
     pids: dict[str, int | None]
+    #: A name for the CPU of this process's children that end, and are waited for, while
+    #: the meter runs (a load generator run to completion): gone by the end, /proc no
+    #: longer shows them, but their rusage has joined this process's RUSAGE_CHILDREN
+    #: (so this process's own pid, whose times include them too, is best left out).
+    children: str | None = None
     #: CPU seconds of each process, and the wall seconds, once the meter has run.
     seconds: dict[str, float] = field(default_factory=dict)
     wall: float = 0.0
@@ -95,11 +101,15 @@ class CpuMeter:
 
     def _read(self) -> dict[str, float]:
         measured = {pid for pid in self.pids.values() if pid is not None}
-        return {
+        seconds = {
             name: _cpu_seconds(pid, measured - {pid})
             for name, pid in self.pids.items()
             if pid is not None
         }
+        if self.children is not None:
+            usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+            seconds[self.children] = usage.ru_utime + usage.ru_stime
+        return seconds
 
 
 def _cpu_seconds(pid: int, others: set[int]) -> float:
