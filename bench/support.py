@@ -74,16 +74,21 @@ class CpuMeter:
     #: CPU seconds of each process, and the wall seconds, once the meter has run.
     seconds: dict[str, float] = field(default_factory=dict)
     wall: float = 0.0
+    #: CPU seconds the whole machine was busy (any process, and the kernel's own work).
+    machine: float = 0.0
     _started: dict[str, float] = field(default_factory=dict)
     _began: float = 0.0
+    _machine_began: float = 0.0
 
     def __enter__(self) -> CpuMeter:
         self._started = self._read()
+        self._machine_began = _machine_busy_seconds()
         self._began = time.perf_counter()
         return self
 
     def __exit__(self, *exc: object) -> None:
         ended = self._read()
+        self.machine = _machine_busy_seconds() - self._machine_began
         self.wall = time.perf_counter() - self._began
         self.seconds = {name: ended[name] - self._started.get(name, 0.0) for name in ended}
 
@@ -97,6 +102,9 @@ class CpuMeter:
             "cores_used": {n: s / self.wall for n, s in self.seconds.items()},
             "cpu_ms_per_command_total": total / commands * 1000,
             "ceiling_per_second": commands / total * cores if total else None,
+            # How busy all the cores were: latency rises steeply as this nears `cores`,
+            # and what the measured processes do not explain came from elsewhere.
+            "machine_cores_busy": self.machine / self.wall if self.wall else None,
         }
 
     def _read(self) -> dict[str, float]:
@@ -110,6 +118,14 @@ class CpuMeter:
             usage = resource.getrusage(resource.RUSAGE_CHILDREN)
             seconds[self.children] = usage.ru_utime + usage.ru_stime
         return seconds
+
+
+def _machine_busy_seconds() -> float:
+    """CPU seconds all the machine's cores have spent working, for any process or the
+    kernel (Linux counts a guest's time in `user` already)."""
+    times = psutil.cpu_times()
+    kernel = sum(getattr(times, name, 0.0) for name in ("irq", "softirq"))
+    return float(times.user + getattr(times, "nice", 0.0) + times.system + kernel)
 
 
 def _cpu_seconds(pid: int, others: set[int]) -> float:
@@ -139,7 +155,9 @@ def show_cpu(title: str, rows: dict[str, dict[str, Any]]) -> None:
         table.add_column(f"{process} ms/cmd (cores)", justify="right")
     table.add_column("total ms/cmd", justify="right")
     table.add_column(f"ceiling on {os.cpu_count()} cores /s", justify="right")
+    table.add_column("cores busy (all processes)", justify="right")
     for name, cpu in measured.items():
+        busy = cpu.get("machine_cores_busy")
         table.add_row(
             name,
             *(
@@ -148,6 +166,7 @@ def show_cpu(title: str, rows: dict[str, dict[str, Any]]) -> None:
             ),
             f"{cpu['cpu_ms_per_command_total']:.2f}",
             f"{cpu['ceiling_per_second']:,.0f}" if cpu["ceiling_per_second"] else "",
+            f"{busy:.2f}" if busy is not None else "",
         )
     console.print(table)
 
