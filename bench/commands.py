@@ -2,16 +2,17 @@
 
 For each store (SQLite, PostgreSQL) planning runs as its own process (`changeledger
 serve`, against a real broker, so its relay publishes as in production), and wrk keeps N
-connections sending `POST /releases` back to back for a fixed time, after a one-second
-warm-up (bench/post_releases.lua: a release of its own each time); it counts the 201s and
+connections sending `POST /releases` back to back for a fixed time, after a warm-up
+(`--warmup`, 10 s, so that the broker's JVM has compiled its hot paths before the first
+row; bench/post_releases.lua: a release of its own each time); it counts the 201s and
 the other answers, and gives the latency percentiles. Next to it, in this process, the
 same command is done straight on the application (`Release.plan` then `app.save()`), one
 after the other: the raw rate. The figure that matters is their ratio, taken minutes
 apart on the same machine; the target (DESIGN.md section 7) is at least 0.5.
 
 The load generator is wrk rather than a Python client because it shares the machine's
-few cores with the service it measures: aiohttp spent about 0.47 ms of CPU a request, a
-third of a core taken from planning; wrk spends a small fraction of that. Its CPU is
+few cores with the service it measures: aiohttp spent 0.22-0.35 ms of CPU a request, a
+fifth of a core taken from planning; wrk spends 0.03-0.06 ms. Its CPU is
 metered all the same (the `wrk` column), next to planning's, Kafka's and PostgreSQL's.
 Without wrk on the PATH the bench installs Debian's package (as root, with apt-get).
 
@@ -113,6 +114,7 @@ class HttpRun:
     server: Any
     seconds: float
     raw: float
+    warmup: float
 
     def rows(self, workers: int, client_counts: list[int]) -> dict[str, dict[str, Any]]:
         rows = {}
@@ -126,7 +128,7 @@ class HttpRun:
                 "PostgreSQL": postgres_pid(self.server),
             }
             # Warm-up, with every connection (and so every worker) served before measuring.
-            wrk_rate(process.url, authorization, max(client_counts), 1, "warm-up")
+            wrk_rate(process.url, authorization, max(client_counts), self.warmup, "warm-up")
             for clients in client_counts:
                 # wrk is a child that ends within the meter: its CPU is the "wrk" entry.
                 with CpuMeter(pids, children="wrk") as meter:
@@ -141,6 +143,7 @@ class HttpRun:
                     "per_second": rate,
                     "ratio_to_raw": rate / self.raw,
                     "failures": answer["others"] + answer["errors"],
+                    "timeouts": answer["timeouts"],
                     "cpu": meter.per_command(done),
                     "latency_ms": {
                         q: answer[f"{q}_us"] / 1000 for q in ("p50", "p90", "p99", "max")
@@ -154,6 +157,9 @@ class HttpRun:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument(
+        "--warmup", type=float, default=10.0, help="seconds of load before measuring"
+    )
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 8, 32])
     parser.add_argument("--stores", nargs="+", default=["sqlite", "postgres"])
     parser.add_argument(
@@ -175,7 +181,14 @@ def main() -> None:
                 # Separate stores: the service must not start with the raw run's thousands
                 # of events still to relay while it is being measured.
                 raw_settings = isolated_settings(Path(tmp) / "raw", None, server)
-                meter = CpuMeter({"app.save()": os.getpid(), "PostgreSQL": postgres_pid(server)})
+                meter = CpuMeter(
+                    {
+                        "app.save()": os.getpid(),
+                        # The broker this process started, idle here: not the raw loop's.
+                        "Kafka": kafka.pid,
+                        "PostgreSQL": postgres_pid(server),
+                    }
+                )
                 raw_done, raw_seconds = raw_rate(raw_settings, args.seconds, meter)
                 raw = raw_done / raw_seconds
                 rows[f"{kind}: app.save()"] = {
@@ -195,7 +208,7 @@ def main() -> None:
                         server,
                         kafka_bootstrap_servers=kafka.bootstrap_servers,
                     )
-                    measure = HttpRun(kind, fresh, kafka, server, args.seconds, raw)
+                    measure = HttpRun(kind, fresh, kafka, server, args.seconds, raw, args.warmup)
                     rows |= measure.rows(workers, client_counts)
 
     table = Table(title="POST /releases: HTTP against the raw app.save() rate")
