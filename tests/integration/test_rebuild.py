@@ -106,7 +106,10 @@ def test_rebuild_against_a_running_service_compares_its_read_models(
     runner = CliRunner()
     with TestClient(api, base_url="http://planning") as client:
         # The command line reaches the running service through this client.
-        monkeypatch.setattr(httpx, "get", lambda url, **kwargs: client.get(url, **kwargs))
+        # (Without its timeout, which Starlette's TestClient deprecates: nothing waits here.)
+        monkeypatch.setattr(
+            httpx, "get", lambda url, timeout=None, **kwargs: client.get(url, **kwargs)
+        )
         app = api.state.application
         with acting(RELEASE_MANAGER):
             release = app.plan_release("Spring", "rita", Priority.HIGH, Q1)
