@@ -74,11 +74,13 @@ class CpuMeter:
     #: CPU seconds of each process, and the wall seconds, once the meter has run.
     seconds: dict[str, float] = field(default_factory=dict)
     wall: float = 0.0
-    #: CPU seconds the whole machine was busy (any process, and the kernel's own work).
+    #: CPU seconds the whole machine was busy (any process, and the kernel's own work),
+    #: and those the hypervisor gave to another guest while this one was ready to run.
     machine: float = 0.0
+    stolen: float = 0.0
     _started: dict[str, float] = field(default_factory=dict)
     _began: float = 0.0
-    _machine_began: float = 0.0
+    _machine_began: tuple[float, float] = (0.0, 0.0)
 
     def __enter__(self) -> CpuMeter:
         self._started = self._read()
@@ -88,7 +90,8 @@ class CpuMeter:
 
     def __exit__(self, *exc: object) -> None:
         ended = self._read()
-        self.machine = _machine_busy_seconds() - self._machine_began
+        busy, stolen = _machine_busy_seconds()
+        self.machine, self.stolen = busy - self._machine_began[0], stolen - self._machine_began[1]
         self.wall = time.perf_counter() - self._began
         self.seconds = {name: ended[name] - self._started.get(name, 0.0) for name in ended}
 
@@ -105,6 +108,7 @@ class CpuMeter:
             # How busy all the cores were: latency rises steeply as this nears `cores`,
             # and what the measured processes do not explain came from elsewhere.
             "machine_cores_busy": self.machine / self.wall if self.wall else None,
+            "machine_cores_stolen": self.stolen / self.wall if self.wall else None,
         }
 
     def _read(self) -> dict[str, float]:
@@ -120,12 +124,14 @@ class CpuMeter:
         return seconds
 
 
-def _machine_busy_seconds() -> float:
+def _machine_busy_seconds() -> tuple[float, float]:
     """CPU seconds all the machine's cores have spent working, for any process or the
-    kernel (Linux counts a guest's time in `user` already)."""
+    kernel (Linux counts a guest's time in `user` already), and seconds stolen from them
+    by the hypervisor (on a shared host, a cause of latency that no process here shows)."""
     times = psutil.cpu_times()
     kernel = sum(getattr(times, name, 0.0) for name in ("irq", "softirq"))
-    return float(times.user + getattr(times, "nice", 0.0) + times.system + kernel)
+    busy = times.user + getattr(times, "nice", 0.0) + times.system + kernel
+    return float(busy), float(getattr(times, "steal", 0.0))
 
 
 def _cpu_seconds(pid: int, others: set[int]) -> float:
@@ -155,7 +161,7 @@ def show_cpu(title: str, rows: dict[str, dict[str, Any]]) -> None:
         table.add_column(f"{process} ms/cmd (cores)", justify="right")
     table.add_column("total ms/cmd", justify="right")
     table.add_column(f"ceiling on {os.cpu_count()} cores /s", justify="right")
-    table.add_column("cores busy (all processes)", justify="right")
+    table.add_column("cores busy (all processes; stolen)", justify="right")
     for name, cpu in measured.items():
         busy = cpu.get("machine_cores_busy")
         table.add_row(
@@ -166,7 +172,7 @@ def show_cpu(title: str, rows: dict[str, dict[str, Any]]) -> None:
             ),
             f"{cpu['cpu_ms_per_command_total']:.2f}",
             f"{cpu['ceiling_per_second']:,.0f}" if cpu["ceiling_per_second"] else "",
-            f"{busy:.2f}" if busy is not None else "",
+            f"{busy:.2f}; {cpu.get('machine_cores_stolen') or 0:.2f}" if busy is not None else "",
         )
     console.print(table)
 
