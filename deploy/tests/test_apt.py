@@ -10,15 +10,21 @@ import pytest
 from changeledger.deploy.process import LaunchError, apt_install
 
 
+@pytest.fixture
+def root_with_apt(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(os, "geteuid", lambda: 0)
+    monkeypatch.setattr(shutil, "which", lambda _: "/usr/bin/apt-get")
+
+
 def test_without_root_it_says_what_to_run_instead(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(os, "geteuid", lambda: 1000)
     with pytest.raises(LaunchError, match=r"run `apt-get install -y wrk`"):
         apt_install("wrk")
 
 
-def test_a_failed_install_says_which_command_failed(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(os, "geteuid", lambda: 0)
-    monkeypatch.setattr(shutil, "which", lambda _: "/usr/bin/apt-get")
+def test_a_failed_install_says_which_command_failed(
+    monkeypatch: pytest.MonkeyPatch, root_with_apt: None
+) -> None:
     ran: list[list[str]] = []
 
     def refuse(argv: list[str], **_: object) -> subprocess.CompletedProcess[str]:
@@ -32,10 +38,8 @@ def test_a_failed_install_says_which_command_failed(monkeypatch: pytest.MonkeyPa
 
 
 def test_it_updates_the_package_lists_then_installs_the_package_without_questions(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, root_with_apt: None
 ) -> None:
-    monkeypatch.setattr(os, "geteuid", lambda: 0)
-    monkeypatch.setattr(shutil, "which", lambda _: "/usr/bin/apt-get")
     ran: list[tuple[list[str], str | None]] = []
 
     def succeed(argv: list[str], **options: Any) -> subprocess.CompletedProcess[str]:
@@ -51,10 +55,8 @@ def test_it_updates_the_package_lists_then_installs_the_package_without_question
 
 
 def test_a_failed_install_after_an_update_names_the_install(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, root_with_apt: None
 ) -> None:
-    monkeypatch.setattr(os, "geteuid", lambda: 0)
-    monkeypatch.setattr(shutil, "which", lambda _: "/usr/bin/apt-get")
 
     def refuse_the_install(argv: list[str], **_: Any) -> subprocess.CompletedProcess[str]:
         code = 100 if "install" in argv else 0

@@ -156,21 +156,13 @@ def _stop_services(processes: dict[str, subprocess.Popen[bytes]], timeout: float
     for process in processes.values():
         if process.poll() is None:
             process.terminate()
-    if not _wait_all(processes, timeout):
-        for process in processes.values():
-            if process.poll() is None:
-                process.kill()
-                process.wait()
-
-
-def _wait_all(processes: dict[str, subprocess.Popen[bytes]], timeout: float) -> bool:
-    """Wait until every process has exited; False if some still run after `timeout`."""
     deadline = time.monotonic() + timeout
-    while any(p.poll() is None for p in processes.values()):
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True
+    for process in processes.values():
+        try:
+            process.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def _wait_ready(
