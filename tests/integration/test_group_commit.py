@@ -69,6 +69,8 @@ def test_concurrent_saves_share_one_transaction_and_each_gets_its_own_positions(
     with opened(PlanningApplication, "planning", store_settings) as app:
         assert isinstance(app.events, GroupCommittingEventStore)
         group = app.events.group
+        announced: list[list[int]] = []
+        app.on_recorded(lambda saved: announced.append([r.notification.id for r in saved]))
         with acting(RELEASE_MANAGER):
             releases = [
                 Release.plan(f"R{n}", "rita", Priority.LOW, Q1, today=TODAY) for n in range(6)
@@ -90,6 +92,9 @@ def test_concurrent_saves_share_one_transaction_and_each_gets_its_own_positions(
                 (release.id, version) for version in range(1, release.version + 1)
             ]
         assert {app.release(r.id).state for r in releases[1:]} == {ReleaseState.ON_HOLD}
+        # Each save was announced once, as committed, in the order of the log.
+        assert sorted(announced) == sorted([r.notification.id for r in s] for s in recordings)
+        assert [p for save in announced for p in save] == sorted(log)
 
 
 def test_a_conflict_in_a_group_fails_only_the_save_in_conflict(store_settings: Settings) -> None:
@@ -104,6 +109,8 @@ def test_a_conflict_in_a_group_fails_only_the_save_in_conflict(store_settings: S
         assert isinstance(app.events, GroupCommittingEventStore)
         group = app.events.group
         writes_before = group.writes
+        announced: list[UUID] = []
+        app.on_recorded(lambda saved: announced.append(saved[0].domain_event.originator_id))
         held = held_until_queued(group, waiting=3)
         with ThreadPoolExecutor(4) as pool:
             first = pool.submit(saving(app), blocker)
@@ -119,6 +126,8 @@ def test_a_conflict_in_a_group_fails_only_the_save_in_conflict(store_settings: S
         winner = mine if outcomes[0] is None else theirs
         assert app.release(contested.id).state == winner.state
         assert app.release(bystander.id).version == 1
+        # The refused save was never announced as recorded.
+        assert sorted(announced) == sorted([blocker.id, contested.id, bystander.id])
         # Written: the blocker alone, then (the group of three having failed) the two
         # saves not in conflict, each alone.
         assert group.writes - writes_before == 1 + 2

@@ -2,8 +2,11 @@
 
 import asyncio
 from collections import defaultdict
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from changeledger.contracts import Envelope
+from changeledger.planning.application import PlanningApplication
 from changeledger.planning.domain import Priority
 from changeledger.planning.service import definition as planning
 from changeledger.runtime.domain import acting
@@ -48,14 +51,27 @@ async def test_each_event_is_published_once_in_an_envelope_keyed_by_its_aggregat
         assert sequences == sorted(sequences)
 
 
-async def test_only_one_relay_per_store_publishes(settings: Settings, kafka: KafkaServer) -> None:
+Replica = ServiceRuntime[PlanningApplication]
+
+
+@asynccontextmanager
+async def two_replicas(settings: Settings) -> AsyncIterator[tuple[Replica, Replica]]:
+    """Two replicas of planning on one store, once they have settled who leads: the
+    leader first."""
     first, second = ServiceRuntime(planning, settings), ServiceRuntime(planning, settings)
     await first.start()
     await second.start()
     try:
         await asyncio.sleep(1.5)
         assert [first.relay.is_leader, second.relay.is_leader].count(True) == 1
-        leader, follower = (first, second) if first.relay.is_leader else (second, first)
+        yield (first, second) if first.relay.is_leader else (second, first)
+    finally:
+        await first.stop()
+        await second.stop()
+
+
+async def test_only_one_relay_per_store_publishes(settings: Settings, kafka: KafkaServer) -> None:
+    async with two_replicas(settings) as (leader, follower):
         with acting(RELEASE_MANAGER):
             leader.app.plan_release("A", "rita", Priority.LOW, Q1)
             follower.app.plan_release("B", "rita", Priority.LOW, Q1)
@@ -71,9 +87,6 @@ async def test_only_one_relay_per_store_publishes(settings: Settings, kafka: Kaf
         with acting(RELEASE_MANAGER):
             follower.app.plan_release("C", "rita", Priority.LOW, Q1)
         records = await read_topic(kafka.bootstrap_servers, follower.topic, at_least=3)
-    finally:
-        await first.stop()
-        await second.stop()
     names = sorted(Envelope.model_validate_json(r.value).data["name"] for r in records)
     assert names == ["A", "B", "C"]
 
@@ -83,16 +96,36 @@ async def test_a_save_by_another_replica_wakes_the_relay_at_once(
 ) -> None:
     # With a long idle poll, only a wake-up can explain a prompt publish.
     patient = settings.model_copy(update={"relay_idle_poll_seconds": 60.0})
-    first, second = ServiceRuntime(planning, patient), ServiceRuntime(planning, patient)
-    await first.start()
-    await second.start()
-    try:
-        await asyncio.sleep(1.5)
-        follower = second if first.relay.is_leader else first
+    async with two_replicas(patient) as (_, follower):
         with acting(RELEASE_MANAGER):
             follower.app.plan_release("From the other replica", "rita", Priority.LOW, Q1)
         records = await read_topic(kafka.bootstrap_servers, follower.topic, 1, timeout=10)
-    finally:
-        await first.stop()
-        await second.stop()
     assert Envelope.model_validate_json(records[0].value).data["name"] == "From the other replica"
+
+
+async def test_what_a_replica_saves_is_published_from_memory_and_the_rest_from_the_log(
+    settings: Settings, kafka: KafkaServer
+) -> None:
+    # The leader has its own saves as they commit; another replica's saves it reads back.
+    patient = settings.model_copy(update={"relay_idle_poll_seconds": 60.0})
+    async with two_replicas(patient) as (leader, follower):
+        with acting(RELEASE_MANAGER):
+            for name in ("A", "B", "C"):
+                leader.app.plan_release(name, "rita", Priority.LOW, Q1)
+        await read_topic(kafka.bootstrap_servers, leader.topic, at_least=3)
+        read_after_own_saves = leader.relay.read_from_store
+        with acting(RELEASE_MANAGER):
+            for name in ("D", "E"):
+                follower.app.plan_release(name, "rita", Priority.LOW, Q1)
+        records = await read_topic(kafka.bootstrap_servers, leader.topic, at_least=5)
+        read_after_other_saves = leader.relay.read_from_store
+        logged = leader.app.process_recorder.select_notifications(0, 10)
+    assert read_after_own_saves == 0
+    assert read_after_other_saves == 2
+    envelopes = sorted((Envelope.model_validate_json(r.value) for r in records), key=_sequence)
+    assert [e.data["name"] for e in envelopes] == ["A", "B", "C", "D", "E"]
+    assert [e.sequence for e in envelopes] == [n.id for n in logged]
+
+
+def _sequence(envelope: Envelope) -> int:
+    return envelope.sequence

@@ -12,10 +12,14 @@ command, say), each command of the group is written alone, so only the one in co
 gets the IntegrityError. When the store itself fails the write (locked by another
 process beyond its timeout, or down), every command of the group gets that error at once,
 rather than each waiting for the store again alone.
+
+Each write is announced, in the order of the log, as soon as it is committed: the relay
+takes what it publishes from there rather than reading the store again.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -30,12 +34,17 @@ from eventsourcing.persistence import (
     StoredEvent,
 )
 
+log = logging.getLogger(__name__)
+
 Write = Callable[[Sequence[StoredEvent]], Sequence[int] | None]
+#: Called with a batch's log positions once it is committed.
+Committed = Callable[[Sequence[int] | None], None]
 
 
 @dataclass
 class _Queued:
     stored: Sequence[StoredEvent]
+    committed: Committed | None = None
     done: bool = False
     positions: Sequence[int] | None = None
     error: BaseException | None = None
@@ -59,10 +68,13 @@ class GroupCommit:
         with self._queue_lock:
             return len(self._queue)
 
-    def insert(self, stored: Sequence[StoredEvent]) -> Sequence[int] | None:
+    def insert(
+        self, stored: Sequence[StoredEvent], committed: Committed | None = None
+    ) -> Sequence[int] | None:
         """Record `stored` (in the same transaction as whatever else is queued), and return
-        their log positions."""
-        queued = _Queued(stored)
+        their log positions. `committed` is called with them first, by the writing thread
+        while it holds the write: so batches are announced in the order of the log."""
+        queued = _Queued(stored, committed)
         with self._queue_lock:
             self._queue.append(queued)
         with self._writer:
@@ -86,6 +98,8 @@ class GroupCommit:
                 except BaseException as error:
                     queued.error = error
                 queued.done = True
+                if queued.error is None:
+                    _announce(queued)
         finally:
             for queued in group:
                 if not queued.done:  # never return as saved what was not
@@ -107,6 +121,8 @@ class GroupCommit:
                 queued.positions = positions[offset : offset + len(queued.stored)]
             offset += len(queued.stored)
             queued.done = True
+        for queued in group:
+            _announce(queued)
         return True
 
     def _count(self, group: list[_Queued]) -> None:
@@ -114,33 +130,71 @@ class GroupCommit:
         self.batches += len(group)
 
 
+def _announce(queued: _Queued) -> None:
+    if queued.committed is not None:
+        try:
+            queued.committed(queued.positions)
+        except Exception:  # the batch is committed: its save must not fail now
+            log.exception("a listener to committed writes failed")
+
+
 class GroupCommittingEventStore(EventStore[Any]):
     """An event store whose untracked saves are group-committed (a save with a tracking
-    record, from a consumer, is written as it is: its tracking position is its own)."""
+    record, from a consumer, is written as it is: its tracking position is its own).
+
+    Listeners (`on_recorded`) get each save's recordings right after its commit, from the
+    writing thread: in the order of the log for group-committed saves."""
 
     def __init__(self, store: EventStore[Any]) -> None:
         super().__init__(store.mapper, store.recorder)
         self.group = GroupCommit(self.recorder.insert_events)
+        self._recorded: list[Callable[[Sequence[Recording[Any]]], None]] = []
+
+    def on_recorded(self, listener: Callable[[Sequence[Recording[Any]]], None]) -> None:
+        self._recorded.append(listener)
 
     def put(
         self, domain_events: Sequence[DomainEventProtocol[Any]], **kwargs: Any
     ) -> list[Recording[Any]]:
         if any(value is not None for value in kwargs.values()):
-            return super().put(domain_events, **kwargs)
+            tracked = super().put(domain_events, **kwargs)
+            self._announce(tracked)
+            return tracked
         stored_events = [self.mapper.to_stored_event(event) for event in domain_events]
-        positions = self.group.insert(stored_events)
-        if not positions:
-            return []
-        return [
-            Recording(
-                event,
-                Notification(
-                    originator_id=s.originator_id,
-                    originator_version=s.originator_version,
-                    topic=s.topic,
-                    state=s.state,
-                    id=position,
-                ),
-            )
-            for event, s, position in zip(domain_events, stored_events, positions, strict=True)
-        ]
+        recordings: list[Recording[Any]] = []
+
+        def committed(positions: Sequence[int] | None) -> None:
+            if positions:
+                recordings.extend(_recordings(domain_events, stored_events, positions))
+                self._announce(recordings)
+
+        self.group.insert(stored_events, committed)
+        return recordings
+
+    def _announce(self, recordings: Sequence[Recording[Any]]) -> None:
+        if recordings:
+            for listener in self._recorded:
+                try:
+                    listener(recordings)
+                except Exception:  # committed already: the save stands
+                    log.exception("a listener to recorded events failed")
+
+
+def _recordings(
+    domain_events: Sequence[DomainEventProtocol[Any]],
+    stored_events: Sequence[StoredEvent],
+    positions: Sequence[int],
+) -> list[Recording[Any]]:
+    return [
+        Recording(
+            event,
+            Notification(
+                originator_id=s.originator_id,
+                originator_version=s.originator_version,
+                topic=s.topic,
+                state=s.state,
+                id=position,
+            ),
+        )
+        for event, s, position in zip(domain_events, stored_events, positions, strict=True)
+    ]

@@ -5,6 +5,11 @@ event to its contract event, publishes the batch (key = aggregate id, acks=all, 
 producer), and records its new position only after the broker has acknowledged every
 message. A crash between the acknowledgement and the tracking write republishes the same
 envelopes (same ids), which consumers recognise and ignore.
+
+What this process saves reaches the relay as it is committed (`recorded`), so the events
+that follow its position without a gap are published from memory; anything else (saves
+by other processes, a gap, a restart) is read from the notification log, which stays the
+one source of truth.
 """
 
 from __future__ import annotations
@@ -12,12 +17,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from eventsourcing.persistence import Notification, Tracking
+from eventsourcing.persistence import Recording, Tracking
 
 from changeledger.contracts import Actor as ContractActor
 from changeledger.contracts import Envelope, IntegrationEvent
@@ -90,6 +96,10 @@ class Publisher(Protocol):
 
 
 class Relay:
+    #: Events saved here and not yet published that are kept in memory, at most (beyond
+    #: it, they are read from the store when their turn comes).
+    recent_limit = 10_000
+
     def __init__(
         self,
         app: ServiceApplication,
@@ -123,15 +133,29 @@ class Relay:
         self.acked: int | None = None
         self._acked_moved = asyncio.Event()
         self.published = 0
+        #: Events the relay read back from the log, not having them from a save here.
+        self.read_from_store = 0
         self.last_error: str | None = None
         self._wake = asyncio.Event()
+        #: Events committed by this process while it leads, by log position.
+        self._recent: dict[int, Any] = {}
+        self._recent_lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
         self.restart_delay = 5.0
         #: Test hook: runs after the broker's ack and before the tracking write.
         self.after_ack: Callable[[int], None] | None = None
 
+    def recorded(self, recordings: Sequence[Recording[UUID]]) -> None:
+        """Thread-safe: called with what each save in this process committed."""
+        if self.is_leader:
+            with self._recent_lock:
+                if len(self._recent) < self.recent_limit:
+                    for recording in recordings:
+                        self._recent[recording.notification.id] = recording.domain_event
+        self.wake()
+
     def wake(self) -> None:
-        """Thread-safe: called after every save in this process."""
+        """Thread-safe: there may be new events in the log."""
         loop = self._loop
         if loop is not None and not loop.is_closed():
             loop.call_soon_threadsafe(self._wake.set)
@@ -139,7 +163,7 @@ class Relay:
     async def run(self) -> None:
         """Relay until cancelled; waits for leadership first."""
         self._loop = asyncio.get_running_loop()
-        self.app.on_saved(self.wake)
+        self.app.on_recorded(self.recorded)
         while True:
             await self.leadership.acquire()
             self.is_leader = True
@@ -160,6 +184,8 @@ class Relay:
                 await asyncio.sleep(self.restart_delay)
             finally:
                 self.is_leader = False
+                with self._recent_lock:
+                    self._recent.clear()
                 await self.leadership.release()
 
     async def _follow(self) -> None:
@@ -170,7 +196,9 @@ class Relay:
         try:
             while await self.leadership.still_held():
                 self._wake.clear()
-                last, messages = await self.threads.run(self._read_batch, self.acked or 0)
+                last, messages = self._take_recent(self.acked or 0)
+                if last is None:
+                    last, messages = await self.threads.run(self._read_batch, self.acked or 0)
                 if last is None:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._wake.wait(), self.idle_poll_seconds)
@@ -207,13 +235,30 @@ class Relay:
             await self.threads.run(self.app.process_recorder.insert_tracking, tracking)
             self.position = acked
 
+    def _take_recent(self, after: int) -> tuple[int | None, list[Outgoing]]:
+        """The events saved here that follow position `after`, when the first of them
+        does (a position of None: the store has to be read)."""
+        with self._recent_lock:
+            recent = self._recent
+            for published in [position for position in recent if position <= after]:
+                del recent[published]
+            taken: list[tuple[int, Any]] = []
+            while (position := after + len(taken) + 1) in recent and len(taken) < self.batch_size:
+                taken.append((position, recent.pop(position)))
+        if not taken:
+            return None, []
+        return taken[-1][0], [m for m in (self._outgoing(*t) for t in taken) if m is not None]
+
     def _read_batch(self, after: int) -> tuple[int | None, list[Outgoing]]:
         batch = self.app.process_recorder.select_notifications(
             after, self.batch_size, inclusive_of_start=False
         )
         if not batch:
             return None, []
-        return batch[-1].id, [m for m in map(self._outgoing, batch) if m is not None]
+        self.read_from_store += len(batch)
+        decode = self.app.decoder.to_domain_event
+        outgoing = (self._outgoing(n.id, decode(n)) for n in batch)
+        return batch[-1].id, [m for m in outgoing if m is not None]
 
     async def _publish_with_retry(self, messages: Sequence[Outgoing]) -> None:
         """Publish the whole batch until every message is acknowledged (broker down,
@@ -228,12 +273,11 @@ class Relay:
     def _report(self, error: str) -> None:
         self.last_error = error
 
-    def _outgoing(self, notification: Notification) -> Outgoing | None:
-        domain_event = self.app.decoder.to_domain_event(notification)
+    def _outgoing(self, position: int, domain_event: Any) -> Outgoing | None:
         contract = self.translate(domain_event)
         if contract is None:
             return None
-        envelope = envelope_for(self.source, notification.id, domain_event, contract)
+        envelope = envelope_for(self.source, position, domain_event, contract)
         return Outgoing(
             key=envelope.subject.encode(),
             value=envelope.model_dump_json().encode(),

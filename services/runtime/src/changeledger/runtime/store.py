@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date, datetime, timedelta
@@ -162,6 +162,13 @@ class ServiceApplication(Application[UUID]):
         """Call `listener` (from the saving thread) after each save that recorded events."""
         with self._listeners_lock:
             self._saved_listeners.append(listener)
+
+    def on_recorded(self, listener: Callable[[Sequence[Recording[UUID]]], None]) -> None:
+        """Call `listener` with each save's recordings right after its commit, from the
+        writing thread: in the order of the log for the saves of commands, which are
+        group-committed; a consumer's save may come out of that order."""
+        assert isinstance(self.events, GroupCommittingEventStore)
+        self.events.on_recorded(listener)
 
     def _notify(self, recordings: list[Recording[UUID]]) -> None:
         if recordings:

@@ -1,5 +1,5 @@
 """Wake-ups from saves made by other processes: another replica of the same service, or
-an operator's tool. In-process saves wake the relay directly (`on_saved`)."""
+an operator's tool. In-process saves reach the relay directly (`on_recorded`)."""
 
 from __future__ import annotations
 
