@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,6 +62,13 @@ class GroupCommit:
     _queue: list[_Queued] = field(default_factory=list)
     _queue_lock: threading.Lock = field(default_factory=threading.Lock)
     _writer: threading.Lock = field(default_factory=threading.Lock)
+
+    @contextmanager
+    def turn(self) -> Iterator[None]:
+        """Write something else (a consumer's tracked save) between the groups, so that
+        everything this process writes is announced in the order of the log."""
+        with self._writer:
+            yield
 
     @property
     def waiting(self) -> int:
@@ -143,7 +151,7 @@ class GroupCommittingEventStore(EventStore[Any]):
     record, from a consumer, is written as it is: its tracking position is its own).
 
     Listeners (`on_recorded`) get each save's recordings right after its commit, from the
-    writing thread: in the order of the log for group-committed saves."""
+    writing thread, in the order of the log (of what this process wrote)."""
 
     def __init__(self, store: EventStore[Any]) -> None:
         super().__init__(store.mapper, store.recorder)
@@ -157,8 +165,9 @@ class GroupCommittingEventStore(EventStore[Any]):
         self, domain_events: Sequence[DomainEventProtocol[Any]], **kwargs: Any
     ) -> list[Recording[Any]]:
         if any(value is not None for value in kwargs.values()):
-            tracked = super().put(domain_events, **kwargs)
-            self._announce(tracked)
+            with self.group.turn():
+                tracked = super().put(domain_events, **kwargs)
+                self._announce(tracked)
             return tracked
         stored_events = [self.mapper.to_stored_event(event) for event in domain_events]
         recordings: list[Recording[Any]] = []

@@ -9,9 +9,10 @@ A projection is plain code that folds domain events into a view:
         def apply(self, event: Any) -> None:
             ...
 
-`LiveProjection` keeps one up to date with the store. Each query first takes in whatever
-was saved since the last one (one indexed read), so it sees every command answered before
-it, and runs under a lock, so it never sees half an update. `query_as_of(t, ...)` folds
+`LiveProjection` keeps one up to date with the store. Once a query has read the history,
+what this process saves is folded in as it is committed, from the events in hand; each
+query then takes in whatever other processes saved since (one indexed read), so it sees
+every command answered before it, and runs under a lock, so it never sees half an update. `query_as_of(t, ...)` folds
 the log up to `t` into a fresh copy, for time travel.
 
 `AggregateIndex` is the projection most listings need: the aggregates of some classes,
@@ -22,11 +23,12 @@ from __future__ import annotations
 
 import gc
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from typing import Any, ClassVar, Generic, TypeVar
 from uuid import UUID
 
+from eventsourcing.persistence import Recording
 from eventsourcing.utils import get_topic
 
 from changeledger.runtime.domain import Aggregate
@@ -83,6 +85,10 @@ _LARGE_FOLD = 10_000
 
 
 class LiveProjection(Generic[P]):
+    #: Saves of this process kept for the view while it cannot fold them (a query is
+    #: folding, or other processes' saves come first), at most; beyond, the store has them.
+    pending_limit = 5_000
+
     def __init__(self, app: ServiceApplication, factory: Callable[[], P]) -> None:
         self.app = app
         self.factory = factory
@@ -90,6 +96,14 @@ class LiveProjection(Generic[P]):
         self._position = 0
         self._lock = threading.Lock()
         self._topics = [get_topic(cls) for cls in self._view.topics]
+        self._folded = frozenset(self._view.topics)
+        #: (log position, the event if the view folds it) of saves not folded yet.
+        self._pending: list[tuple[int, Any]] = []
+        self._pending_lock = threading.Lock()
+        # Folding as the log grows, rather than at the next query: a busy service's
+        # periodic job would otherwise fold seconds of history at once (and decode it
+        # again), holding the interpreter from everything else for tens of ms.
+        app.on_recorded(self._recorded)
 
     @property
     def position(self) -> int:
@@ -102,17 +116,58 @@ class LiveProjection(Generic[P]):
         if as_of is not None:
             return fn(self._as_of(as_of))
         with self._lock:
+            self._fold_pending()
+            # Everything up to the head is committed: the store commits in log order.
+            head = self.app.process_recorder.max_notification_id() or 0
             folded = 0
             for notification, event in self._read_after(self._position):
                 self._view.apply(event)
                 self._position = notification.id
                 folded += 1
+            self._position = max(self._position, head)
+            self._fold_pending()
             if folded >= _LARGE_FOLD:
                 # A view built from a long history is large and long-lived: keep it out of
                 # the collector's full passes, which would otherwise rescan it again and
                 # again (hundreds of ms each for a 10,000-CI graph).
                 gc.freeze()
             return fn(self._view)
+
+    def _recorded(self, recordings: Sequence[Recording[Any]]) -> None:
+        """From the writing thread, in log order: fold this save unless a query is."""
+        with self._pending_lock:
+            if len(self._pending) >= self.pending_limit:
+                self._pending.clear()
+            self._pending.extend(
+                (
+                    r.notification.id,
+                    r.domain_event if type(r.domain_event) in self._folded else None,
+                )
+                for r in recordings
+            )
+        if self._lock.acquire(blocking=False):
+            try:
+                self._fold_pending()
+            finally:
+                self._lock.release()
+
+    def _fold_pending(self) -> None:
+        """Fold this process's saves that follow the view's position, up to the first
+        gap (saves by another process, which a query reads from the store)."""
+        with self._pending_lock:
+            pending = self._pending
+            start = 0
+            while start < len(pending) and pending[start][0] <= self._position:
+                start += 1  # read from the store meanwhile
+            end = start
+            while end < len(pending) and pending[end][0] == self._position + 1 + end - start:
+                end += 1
+            taken = pending[start:end]
+            del pending[:end]
+        for position, event in taken:
+            if event is not None:
+                self._view.apply(event)
+            self._position = position
 
     def _as_of(self, moment: datetime) -> P:
         view = self.factory()

@@ -165,8 +165,8 @@ class ServiceApplication(Application[UUID]):
 
     def on_recorded(self, listener: Callable[[Sequence[Recording[UUID]]], None]) -> None:
         """Call `listener` with each save's recordings right after its commit, from the
-        writing thread: in the order of the log for the saves of commands, which are
-        group-committed; a consumer's save may come out of that order."""
+        writing thread while it still holds the write: so in the order of the log (of
+        what this process writes), and it must be quick."""
         assert isinstance(self.events, GroupCommittingEventStore)
         self.events.on_recorded(listener)
 

@@ -1,0 +1,65 @@
+"""A live view on the real stores: it takes in this process's saves as they commit, and
+other processes' saves at its next query, each event once and in the order of the log
+(SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from changeledger.planning.application import PlanningApplication
+from changeledger.planning.domain import Priority, Release
+from changeledger.runtime.domain import acting
+from changeledger.runtime.projection import LiveProjection, Projection
+from changeledger.runtime.settings import Settings
+from tests.support.actors import Q1, RELEASE_MANAGER
+from tests.support.stores import opened
+
+
+class Planned(Projection):
+    """Every release planned, once per event folded."""
+
+    topics = (Release.Planned,)
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+
+    def apply(self, event: Any) -> None:
+        self.names.append(event.name)
+
+
+def plan(app: PlanningApplication, name: str) -> None:
+    with acting(RELEASE_MANAGER):
+        app.plan_release(name, "rita", Priority.LOW, Q1)
+
+
+def test_a_view_takes_in_this_processs_saves_as_they_commit(store_settings: Settings) -> None:
+    with opened(PlanningApplication, "planning", store_settings) as app:
+        view = LiveProjection(app, Planned)
+        view.query(lambda v: None)
+        plan(app, "Spring")
+        plan(app, "Summer")
+
+        # No query came in between: the saves themselves brought the view up to date.
+        assert view.position == app.process_recorder.max_notification_id()
+        assert view.query(lambda v: list(v.names)) == ["Spring", "Summer"]
+
+
+def test_other_processes_saves_are_read_at_the_next_query_each_once_in_log_order(
+    store_settings: Settings,
+) -> None:
+    with (
+        opened(PlanningApplication, "planning", store_settings) as here,
+        opened(PlanningApplication, "planning", store_settings) as elsewhere,
+    ):
+        view = LiveProjection(here, Planned)
+        plan(here, "A")
+        plan(elsewhere, "B")
+        plan(here, "C")  # after a save it has not seen: kept until the query reads B
+        plan(elsewhere, "D")
+
+        assert view.query(lambda v: list(v.names)) == ["A", "B", "C", "D"]
+        head = here.process_recorder.max_notification_id()
+        assert view.position == head
+        plan(here, "E")
+        assert view.position > head  # in step with the log again
+        assert view.query(lambda v: list(v.names)) == ["A", "B", "C", "D", "E"]
