@@ -13,7 +13,7 @@ import pytest
 
 from changeledger.planning.application import PlanningApplication
 from changeledger.planning.domain import Priority
-from changeledger.runtime.audit import seal_log
+from changeledger.runtime.audit import Sealer, seal_log
 from changeledger.runtime.domain import acting
 from changeledger.runtime.settings import Settings
 from changeledger.runtime.verification import CHUNK, verify
@@ -125,3 +125,33 @@ def test_chunks_checked_in_parallel_processes_give_the_same_answer(
     tampered = in_processes().broken
     assert tampered == scene.verify().broken
     assert "content was altered" in tampered
+
+
+def test_seals_hashed_as_the_log_grew_verify_whoever_sealed_last(
+    store_settings: Settings, tmp_path: Path
+) -> None:
+    witness = tmp_path / "witness.json"
+    with opened(PlanningApplication, "planning", store_settings) as app, acting(RELEASE_MANAGER):
+        sealer, other_replica = Sealer(app, KEY, witness), Sealer(app, KEY, witness)
+        for name in ("Spring", "Summer"):
+            app.plan_release(name, "rita", Priority.HIGH, Q1)
+            sealer.advance()
+        first = sealer.seal()
+        app.plan_release("Autumn", "rita", Priority.HIGH, Q1)
+        sealer.advance()
+        # The other replica seals over what this one has hashed already...
+        second = other_replica.seal()
+        app.plan_release("Winter", "rita", Priority.HIGH, Q1)
+        sealer.advance()
+        # ...so this one starts its segment again from that checkpoint.
+        third = sealer.seal()
+        nothing_new = sealer.seal()
+        report = verify(app, KEY, witness)
+
+    assert first is not None
+    assert second is not None
+    assert third is not None
+    assert first < second < third
+    assert nothing_new is None
+    assert report.broken is None
+    assert report.checkpoints == 3

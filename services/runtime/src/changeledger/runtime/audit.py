@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -117,30 +118,61 @@ def seal_log(app: ServiceApplication, key: bytes, witness: Path | None = None) -
     """Record a signed checkpoint of the log up to its head, if anything but checkpoints
     was recorded since the last one. Returns the position sealed (None when there was
     nothing new, or another replica sealed at the same moment)."""
-    try:
-        return _seal(app, key, witness)
-    except IntegrityError:
-        return None
+    return Sealer(app, key, witness).seal()
 
 
-def _seal(app: ServiceApplication, key: bytes, witness: Path | None) -> int | None:
-    log = app.get(AUDIT_LOG_ID, AuditLog) if app.contains(AUDIT_LOG_ID) else AuditLog()
-    assert isinstance(app.mapper, ChainingMapper)
-    segment, position, news = LogHash(log.log_hash), 0, False
-    for notification in notifications_after(app, log.position):
-        position = notification.id
-        segment.add(position, _chain_of(app.mapper, notification))
-        news = news or notification.topic != SEALED_TOPIC
-    if not news:
-        return None
-    log_hash = segment.hexdigest()
-    signed = signature(key, app.name, position, log_hash)
-    log.sealed(position, log_hash, signed)
-    app.save(log)
-    if witness is not None:
-        witness.parent.mkdir(parents=True, exist_ok=True)
-        scratch = witness.with_suffix(".tmp")
-        checkpoint = {"position": position, "log_hash": log_hash, "signature": signed}
-        scratch.write_text(json.dumps(checkpoint))
-        scratch.replace(witness)
-    return position
+class Sealer:
+    """Seals a store's log (`seal`), having hashed it as it grew (`advance`, called
+    often): a seal then hashes only the last few events, where hashing a minute of a
+    busy log at once held the interpreter for 100 ms, stalling everything else."""
+
+    def __init__(self, app: ServiceApplication, key: bytes, witness: Path | None = None) -> None:
+        self.app, self.key, self.witness = app, key, witness
+        self._lock = threading.Lock()
+        #: The checkpoint the segment follows: its position and log hash.
+        self._follows: tuple[int, str] | None = None
+        self._segment, self._position, self._news = LogHash(GENESIS), 0, False
+
+    def advance(self) -> None:
+        """Hash what the log gained since the last call."""
+        with self._lock:
+            self._checkpoint()
+            self._advance()
+
+    def seal(self) -> int | None:
+        with self._lock:
+            log = self._checkpoint()
+            self._advance()
+            if not self._news:
+                return None
+            position, log_hash = self._position, self._segment.hexdigest()
+            signed = signature(self.key, self.app.name, position, log_hash)
+            log.sealed(position, log_hash, signed)
+            try:
+                self.app.save(log)
+            except IntegrityError:
+                return None
+        if self.witness is not None:
+            self.witness.parent.mkdir(parents=True, exist_ok=True)
+            scratch = self.witness.with_suffix(".tmp")
+            checkpoint = {"position": position, "log_hash": log_hash, "signature": signed}
+            scratch.write_text(json.dumps(checkpoint))
+            scratch.replace(self.witness)
+        return position
+
+    def _checkpoint(self) -> AuditLog:
+        """The latest checkpoint; the segment starts again when it is not the one the
+        segment follows (a seal, here or by another replica)."""
+        app = self.app
+        log = app.get(AUDIT_LOG_ID, AuditLog) if app.contains(AUDIT_LOG_ID) else AuditLog()
+        if self._follows != (log.position, log.log_hash):
+            self._follows = (log.position, log.log_hash)
+            self._segment, self._position, self._news = LogHash(log.log_hash), log.position, False
+        return log
+
+    def _advance(self) -> None:
+        assert isinstance(self.app.mapper, ChainingMapper)
+        for notification in notifications_after(self.app, self._position):
+            self._position = notification.id
+            self._segment.add(notification.id, _chain_of(self.app.mapper, notification))
+            self._news = self._news or notification.topic != SEALED_TOPIC

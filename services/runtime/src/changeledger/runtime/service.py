@@ -34,7 +34,7 @@ from faststream.specification import get_asyncapi_html
 
 from changeledger.contracts import dlq_of, topic_of
 from changeledger.runtime.asyncapi import asyncapi_document
-from changeledger.runtime.audit import audit_key, seal_log, witness_file
+from changeledger.runtime.audit import Sealer, audit_key, witness_file
 from changeledger.runtime.audit_api import router as audit_router
 from changeledger.runtime.auth import Authenticator
 from changeledger.runtime.consumer import Consumer, Policies
@@ -156,7 +156,7 @@ class ServiceRuntime(Generic[AppT]):
             asyncio.create_task(self._supervise(self._connect_kafka, "kafka", restart=False)),
             *(
                 asyncio.create_task(self._supervise(partial(self._every, job), job.name))
-                for job in [*self.definition.jobs, self._sealing()]
+                for job in [*self.definition.jobs, *self._sealing()]
             ),
         ]
 
@@ -233,13 +233,14 @@ class ServiceRuntime(Generic[AppT]):
         self._connected.set()
         log.info("%s: connected to Kafka at %s", self.name, self.settings.kafka_bootstrap_servers)
 
-    def _sealing(self) -> Job[AppT]:
+    def _sealing(self) -> list[Job[AppT]]:
         key, witness = audit_key(self.settings), witness_file(self.settings, self.name)
-        return Job(
-            "seal-audit-log",
-            lambda app: seal_log(app, key, witness),
-            self.settings.seal_interval_seconds,
-        )
+        sealer = Sealer(self.app, key, witness)
+        return [
+            # Hashing the log as it grows keeps each seal short.
+            Job("hash-audit-log", lambda _: sealer.advance(), 1.0),
+            Job("seal-audit-log", lambda _: sealer.seal(), self.settings.seal_interval_seconds),
+        ]
 
     async def _every(self, job: Job[AppT]) -> None:
         provenance = Provenance(
