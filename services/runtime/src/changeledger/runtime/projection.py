@@ -12,8 +12,8 @@ A projection is plain code that folds domain events into a view:
 `LiveProjection` keeps one up to date with the store. Once a query has read the history,
 what this process saves is folded in as it is committed, from the events in hand; each
 query then takes in whatever other processes saved since (one indexed read), so it sees
-every command answered before it, and runs under a lock, so it never sees half an update. `query_as_of(t, ...)` folds
-the log up to `t` into a fresh copy, for time travel.
+every command answered before it, and runs under a lock, so it never sees half an update.
+`query(fn, as_of=t)` folds the log up to `t` into a fresh copy, for time travel.
 
 `AggregateIndex` is the projection most listings need: the aggregates of some classes,
 kept current by their own events, so a listing can filter and sort them freely.
@@ -100,6 +100,9 @@ class LiveProjection(Generic[P]):
         #: (log position, the event if the view folds it) of saves not folded yet.
         self._pending: list[tuple[int, Any]] = []
         self._pending_lock = threading.Lock()
+        #: Whether a query has read the history (before that, saves have nothing to
+        #: follow: they are left to that first read).
+        self._followed = False
         # Folding as the log grows, rather than at the next query: a busy service's
         # periodic job would otherwise fold seconds of history at once (and decode it
         # again), holding the interpreter from everything else for tens of ms.
@@ -117,6 +120,7 @@ class LiveProjection(Generic[P]):
             return fn(self._as_of(as_of))
         with self._lock:
             self._fold_pending()
+            self._followed = True  # from here on, saves are kept for the view
             # Everything up to the head is committed: the store commits in log order.
             head = self.app.process_recorder.max_notification_id() or 0
             folded = 0
@@ -135,6 +139,8 @@ class LiveProjection(Generic[P]):
 
     def _recorded(self, recordings: Sequence[Recording[Any]]) -> None:
         """From the writing thread, in log order: fold this save unless a query is."""
+        if not self._followed:
+            return
         with self._pending_lock:
             if len(self._pending) >= self.pending_limit:
                 self._pending.clear()
