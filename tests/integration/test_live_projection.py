@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from changeledger.planning.application import PlanningApplication
 from changeledger.planning.domain import Priority, Release
 from changeledger.runtime.domain import acting
@@ -52,9 +54,12 @@ def test_other_processes_saves_are_read_at_the_next_query_each_once_in_log_order
         opened(PlanningApplication, "planning", store_settings) as elsewhere,
     ):
         view = LiveProjection(here, Planned)
+        view.query(lambda v: None)
         plan(here, "A")
+        after_a = view.position
         plan(elsewhere, "B")
-        plan(here, "C")  # after a save it has not seen: kept until the query reads B
+        plan(here, "C")  # after a save it has not seen: kept until a query reads B
+        assert view.position == after_a
         plan(elsewhere, "D")
 
         assert view.query(lambda v: list(v.names)) == ["A", "B", "C", "D"]
@@ -63,3 +68,11 @@ def test_other_processes_saves_are_read_at_the_next_query_each_once_in_log_order
         plan(here, "E")
         assert view.position > head  # in step with the log again
         assert view.query(lambda v: list(v.names)) == ["A", "B", "C", "D", "E"]
+
+
+def test_a_view_that_folds_nothing_is_refused(store_settings: Settings) -> None:
+    with (
+        opened(PlanningApplication, "planning", store_settings) as app,
+        pytest.raises(ValueError, match="topics"),
+    ):
+        LiveProjection(app, Projection)

@@ -26,7 +26,7 @@ from eventsourcing.utils import get_topic
 
 from changeledger.runtime.auth import key_file
 from changeledger.runtime.chain import GENESIS, ChainingMapper, split
-from changeledger.runtime.domain import Aggregate
+from changeledger.runtime.domain import Aggregate, NotFound
 from changeledger.runtime.settings import Settings
 from changeledger.runtime.store import ServiceApplication
 
@@ -136,7 +136,8 @@ class Sealer:
     def advance(self) -> None:
         """Hash what the log gained since the last call."""
         with self._lock:
-            self._checkpoint()
+            if self._follows is None:
+                self._checkpoint()
             self._advance()
 
     def seal(self) -> int | None:
@@ -163,8 +164,10 @@ class Sealer:
     def _checkpoint(self) -> AuditLog:
         """The latest checkpoint; the segment starts again when it is not the one the
         segment follows (a seal, here or by another replica)."""
-        app = self.app
-        log = app.get(AUDIT_LOG_ID, AuditLog) if app.contains(AUDIT_LOG_ID) else AuditLog()
+        try:
+            log = self.app.get(AUDIT_LOG_ID, AuditLog)
+        except NotFound:
+            log = AuditLog()
         if self._follows != (log.position, log.log_hash):
             self._follows = (log.position, log.log_hash)
             self._segment, self._position, self._news = LogHash(log.log_hash), log.position, False
@@ -175,4 +178,7 @@ class Sealer:
         for notification in notifications_after(self.app, self._position):
             self._position = notification.id
             self._segment.add(notification.id, _chain_of(self.app.mapper, notification))
-            self._news = self._news or notification.topic != SEALED_TOPIC
+            if notification.topic == SEALED_TOPIC:
+                self._follows = None  # a new checkpoint, maybe: `advance` looks again
+            else:
+                self._news = True

@@ -24,6 +24,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any
 
 from eventsourcing.domain import DomainEventProtocol
@@ -40,6 +41,8 @@ log = logging.getLogger(__name__)
 Write = Callable[[Sequence[StoredEvent]], Sequence[int] | None]
 #: Called with a batch's log positions once it is committed.
 Committed = Callable[[Sequence[int] | None], None]
+#: Called with what a save recorded (`GroupCommittingEventStore.on_recorded`).
+Recorded = Callable[[Sequence[Recording[Any]]], None]
 
 
 @dataclass
@@ -107,7 +110,7 @@ class GroupCommit:
                     queued.error = error
                 queued.done = True
                 if queued.error is None:
-                    _announce(queued)
+                    _call_committed(queued)
         finally:
             for queued in group:
                 if not queued.done:  # never return as saved what was not
@@ -130,7 +133,7 @@ class GroupCommit:
             offset += len(queued.stored)
             queued.done = True
         for queued in group:
-            _announce(queued)
+            _call_committed(queued)
         return True
 
     def _count(self, group: list[_Queued]) -> None:
@@ -138,7 +141,7 @@ class GroupCommit:
         self.batches += len(group)
 
 
-def _announce(queued: _Queued) -> None:
+def _call_committed(queued: _Queued) -> None:
     if queued.committed is not None:
         try:
             queued.committed(queued.positions)
@@ -156,37 +159,47 @@ class GroupCommittingEventStore(EventStore[Any]):
     def __init__(self, store: EventStore[Any]) -> None:
         super().__init__(store.mapper, store.recorder)
         self.group = GroupCommit(self.recorder.insert_events)
-        self._recorded: list[Callable[[Sequence[Recording[Any]]], None]] = []
+        self._recorded: list[Recorded] = []
 
-    def on_recorded(self, listener: Callable[[Sequence[Recording[Any]]], None]) -> None:
+    def on_recorded(self, listener: Recorded) -> None:
         self._recorded.append(listener)
 
     def put(
         self, domain_events: Sequence[DomainEventProtocol[Any]], **kwargs: Any
     ) -> list[Recording[Any]]:
-        if any(value is not None for value in kwargs.values()):
-            with self.group.turn():
-                tracked = super().put(domain_events, **kwargs)
-                self._announce(tracked)
-            return tracked
         stored_events = [self.mapper.to_stored_event(event) for event in domain_events]
+        if any(value is not None for value in kwargs.values()):
+            # Mapped first: only the insert waits for its turn with the groups' writes.
+            with self.group.turn():
+                positions = self.recorder.insert_events(stored_events, **kwargs)
+                return self._committed(domain_events, stored_events, positions)
         recordings: list[Recording[Any]] = []
 
         def committed(positions: Sequence[int] | None) -> None:
-            if positions:
-                recordings.extend(_recordings(domain_events, stored_events, positions))
-                self._announce(recordings)
+            recordings.extend(self._committed(domain_events, stored_events, positions))
 
         self.group.insert(stored_events, committed)
         return recordings
 
-    def _announce(self, recordings: Sequence[Recording[Any]]) -> None:
-        if recordings:
+    def _committed(
+        self,
+        domain_events: Sequence[DomainEventProtocol[Any]],
+        stored_events: Sequence[StoredEvent],
+        positions: Sequence[int] | None,
+    ) -> list[Recording[Any]]:
+        """The recordings of a save just committed, told to the listeners."""
+        if not positions:
+            return []
+        recordings = _recordings(domain_events, stored_events, positions)
+        # Listeners take positions in order; a store that returned them otherwise is
+        # left for them to read.
+        if all(a < b for a, b in pairwise(positions)):
             for listener in self._recorded:
                 try:
                     listener(recordings)
                 except Exception:  # committed already: the save stands
                     log.exception("a listener to recorded events failed")
+        return recordings
 
 
 def _recordings(

@@ -11,7 +11,7 @@ A projection is plain code that folds domain events into a view:
 
 `LiveProjection` keeps one up to date with the store. Once a query has read the history,
 what this process saves is folded in as it is committed, from the events in hand; each
-query then takes in whatever other processes saved since (one indexed read), so it sees
+query then takes in whatever other processes saved since (indexed reads), so it sees
 every command answered before it, and runs under a lock, so it never sees half an update.
 `query(fn, as_of=t)` folds the log up to `t` into a fresh copy, for time travel.
 
@@ -96,6 +96,8 @@ class LiveProjection(Generic[P]):
         self._position = 0
         self._lock = threading.Lock()
         self._topics = [get_topic(cls) for cls in self._view.topics]
+        if not self._view.topics:
+            raise ValueError(f"{factory} names no event classes to fold (`topics`)")
         self._folded = frozenset(self._view.topics)
         #: (log position, the event if the view folds it) of saves not folded yet.
         self._pending: list[tuple[int, Any]] = []
@@ -110,7 +112,7 @@ class LiveProjection(Generic[P]):
 
     @property
     def position(self) -> int:
-        """The log position of the last event folded into the view."""
+        """The log position the view is up to date with."""
         return self._position
 
     def query(self, fn: Callable[[P], R], as_of: datetime | None = None) -> R:
@@ -124,11 +126,12 @@ class LiveProjection(Generic[P]):
             # Everything up to the head is committed: the store commits in log order.
             head = self.app.process_recorder.max_notification_id() or 0
             folded = 0
-            for notification, event in self._read_after(self._position):
-                self._view.apply(event)
-                self._position = notification.id
-                folded += 1
-            self._position = max(self._position, head)
+            if head > self._position:
+                for notification, event in self._read_after(self._position):
+                    self._view.apply(event)
+                    self._position = notification.id
+                    folded += 1
+                self._position = max(self._position, head)
             self._fold_pending()
             if folded >= _LARGE_FOLD:
                 # A view built from a long history is large and long-lived: keep it out of

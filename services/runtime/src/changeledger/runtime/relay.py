@@ -144,14 +144,14 @@ class Relay:
         self.restart_delay = 5.0
         #: Test hook: runs after the broker's ack and before the tracking write.
         self.after_ack: Callable[[int], None] | None = None
+        app.on_recorded(self.recorded)
 
     def recorded(self, recordings: Sequence[Recording[UUID]]) -> None:
         """Thread-safe: called with what each save in this process committed."""
-        if self.is_leader:
-            with self._recent_lock:
-                if len(self._recent) < self.recent_limit:
-                    for recording in recordings:
-                        self._recent[recording.notification.id] = recording.domain_event
+        with self._recent_lock:
+            if self.is_leader and len(self._recent) < self.recent_limit:
+                for recording in recordings:
+                    self._recent[recording.notification.id] = recording.domain_event
         self.wake()
 
     def wake(self) -> None:
@@ -163,7 +163,6 @@ class Relay:
     async def run(self) -> None:
         """Relay until cancelled; waits for leadership first."""
         self._loop = asyncio.get_running_loop()
-        self.app.on_recorded(self.recorded)
         while True:
             await self.leadership.acquire()
             self.is_leader = True
@@ -183,8 +182,8 @@ class Relay:
                 log.exception("%s relay failed; restarting", self.source)
                 await asyncio.sleep(self.restart_delay)
             finally:
-                self.is_leader = False
                 with self._recent_lock:
+                    self.is_leader = False
                     self._recent.clear()
                 await self.leadership.release()
 
@@ -196,9 +195,8 @@ class Relay:
         try:
             while await self.leadership.still_held():
                 self._wake.clear()
-                last, messages = self._take_recent(self.acked or 0)
-                if last is None:
-                    last, messages = await self.threads.run(self._read_batch, self.acked or 0)
+                # In a store thread: a burst's envelopes would hold up the event loop.
+                last, messages = await self.threads.run(self._next_batch, self.acked or 0)
                 if last is None:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._wake.wait(), self.idle_poll_seconds)
@@ -235,9 +233,14 @@ class Relay:
             await self.threads.run(self.app.process_recorder.insert_tracking, tracking)
             self.position = acked
 
+    def _next_batch(self, after: int) -> tuple[int | None, list[Outgoing]]:
+        """The messages of the events after position `after`, and the last position
+        (None: nothing new): from those saved here when they follow it without a gap,
+        else from the store."""
+        last, messages = self._take_recent(after)
+        return (last, messages) if last is not None else self._read_batch(after)
+
     def _take_recent(self, after: int) -> tuple[int | None, list[Outgoing]]:
-        """The events saved here that follow position `after`, when the first of them
-        does (a position of None: the store has to be read)."""
         with self._recent_lock:
             recent = self._recent
             for published in [position for position in recent if position <= after]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date, datetime, timedelta
@@ -34,7 +34,7 @@ from filelock import FileLock
 
 from changeledger.runtime.chain import ChainHeads, ChainingMapper, split
 from changeledger.runtime.domain import Actor, Aggregate, NotFound, Provenance, VersionMismatch
-from changeledger.runtime.group_commit import GroupCommittingEventStore
+from changeledger.runtime.group_commit import GroupCommittingEventStore, Recorded
 from changeledger.runtime.idempotency import keyed_command
 from changeledger.runtime.leadership import advisory_key
 from changeledger.runtime.settings import Settings
@@ -163,10 +163,12 @@ class ServiceApplication(Application[UUID]):
         with self._listeners_lock:
             self._saved_listeners.append(listener)
 
-    def on_recorded(self, listener: Callable[[Sequence[Recording[UUID]]], None]) -> None:
+    def on_recorded(self, listener: Recorded) -> None:
         """Call `listener` with each save's recordings right after its commit, from the
         writing thread while it still holds the write: so in the order of the log (of
-        what this process writes), and it must be quick."""
+        what this process writes). It must be quick, and must not save. The events are
+        those the command made (events and their values are never changed once made),
+        not decoded from the store: they carry no `_chain`."""
         assert isinstance(self.events, GroupCommittingEventStore)
         self.events.on_recorded(listener)
 
