@@ -170,3 +170,22 @@ def test_a_store_that_fails_a_group_fails_each_of_its_saves_once() -> None:
 
 def stored_event(n: int) -> StoredEvent:
     return StoredEvent(originator_id=UUID(int=n), originator_version=1, topic="t", state=b"{}")
+
+
+def test_a_listener_that_fails_neither_undoes_the_save_nor_silences_the_others(
+    store_settings: Settings,
+) -> None:
+    with opened(PlanningApplication, "planning", store_settings) as app:
+        heard: list[int] = []
+
+        def failing(saved: Sequence[Any]) -> None:
+            raise RuntimeError("a listener's bug")
+
+        app.on_recorded(failing)
+        app.on_recorded(lambda saved: heard.extend(r.notification.id for r in saved))
+        with acting(RELEASE_MANAGER):
+            recordings = app.save(planned("Despite the bug"))
+
+        assert [r.notification.id for r in recordings] == heard
+        assert heard
+        assert set(logged(app)) == set(heard)

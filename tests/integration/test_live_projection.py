@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from eventsourcing.persistence import IntegrityError
 
 from changeledger.planning.application import PlanningApplication
 from changeledger.planning.domain import Priority, Release
@@ -76,3 +77,61 @@ def test_a_view_that_folds_nothing_is_refused(store_settings: Settings) -> None:
         pytest.raises(ValueError, match="topics"),
     ):
         LiveProjection(app, Projection)
+
+
+def rows_read(app: PlanningApplication) -> list[int]:
+    """Counts the notifications `app` reads from its store, from now on."""
+    counted: list[int] = []
+    recorder = app.process_recorder
+    select = recorder.select_notifications
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        found = select(*args, **kwargs)
+        counted.append(len(found))
+        return found
+
+    recorder.select_notifications = counting  # type: ignore[method-assign]
+    return counted
+
+
+def test_a_query_reads_from_the_store_only_what_this_process_did_not_save(
+    store_settings: Settings,
+) -> None:
+    with (
+        opened(PlanningApplication, "planning", store_settings) as here,
+        opened(PlanningApplication, "planning", store_settings) as elsewhere,
+    ):
+        view = LiveProjection(here, Planned)
+        view.query(lambda v: None)
+        plan(here, "A")
+        plan(elsewhere, "B")
+        for name in ("C", "D", "E"):
+            plan(here, name)
+        counted = rows_read(here)
+
+        assert view.query(lambda v: list(v.names)) == ["A", "B", "C", "D", "E"]
+        assert sum(counted) == 1  # B
+
+
+def test_ids_that_a_failed_write_used_up_leave_the_view_folding_from_memory(
+    store_settings: Settings,
+) -> None:
+    # PostgreSQL's sequence is not given back by a rolled-back insert: a gap in the log.
+    with opened(PlanningApplication, "planning", store_settings) as app:
+        view = LiveProjection(app, Planned)
+        view.query(lambda v: None)
+        plan(app, "Contested")
+        with acting(RELEASE_MANAGER):
+            contested = next(iter(app.portfolio.query(lambda p: p.all(Release))))
+            mine, theirs = app.release(contested.id), app.release(contested.id)
+            mine.put_on_hold("mine")
+            theirs.put_on_hold("theirs")
+            app.save(mine)
+            with pytest.raises(IntegrityError):
+                app.save(theirs)
+        plan(app, "After the conflict")
+        counted = rows_read(app)
+
+        assert view.query(lambda v: list(v.names)) == ["Contested", "After the conflict"]
+        assert sum(counted) == 0
+        assert view.position == app.process_recorder.max_notification_id()

@@ -82,6 +82,9 @@ class AggregateIndex(Projection):
 
 _BATCH = 1000
 _LARGE_FOLD = 10_000
+#: Gaps between saves held for a view that a query reads one by one, at most (beyond,
+#: it reads the rest of the log in one go).
+_GAPS_READ = 8
 
 
 class LiveProjection(Generic[P]):
@@ -121,18 +124,9 @@ class LiveProjection(Generic[P]):
         if as_of is not None:
             return fn(self._as_of(as_of))
         with self._lock:
-            self._fold_pending()
             self._followed = True  # from here on, saves are kept for the view
             # Everything up to the head is committed: the store commits in log order.
-            head = self.app.process_recorder.max_notification_id() or 0
-            folded = 0
-            if head > self._position:
-                for notification, event in self._read_after(self._position):
-                    self._view.apply(event)
-                    self._position = notification.id
-                    folded += 1
-                self._position = max(self._position, head)
-            self._fold_pending()
+            folded = self._catch_up(self.app.process_recorder.max_notification_id() or 0)
             if folded >= _LARGE_FOLD:
                 # A view built from a long history is large and long-lived: keep it out of
                 # the collector's full passes, which would otherwise rescan it again and
@@ -160,6 +154,36 @@ class LiveProjection(Generic[P]):
             finally:
                 self._lock.release()
 
+    def _catch_up(self, head: int) -> int:
+        """Fold everything up to `head`: this process's saves from memory, what lies
+        between them (other processes' saves, ids that a rollback used up) from the
+        store. Returns how many events were read from the store."""
+        read = 0
+        for _ in range(_GAPS_READ):
+            self._fold_pending()
+            held = self._first_held()
+            if self._position >= head or held is None or held > head:
+                break
+            read += self._read_up_to(held - 1)
+        if self._position < head:
+            read += self._read_up_to(head)
+            self._fold_pending()
+        return read
+
+    def _read_up_to(self, stop: int) -> int:
+        read = 0
+        for notification, event in self._read_after(self._position, stop):
+            self._view.apply(event)
+            self._position = notification.id
+            read += 1
+        self._position = max(self._position, stop)
+        return read
+
+    def _first_held(self) -> int | None:
+        """The position of the first save held for the view (after a gap), if any."""
+        with self._pending_lock:
+            return self._pending[0][0] if self._pending else None
+
     def _fold_pending(self) -> None:
         """Fold this process's saves that follow the view's position, up to the first
         gap (saves by another process, which a query reads from the store)."""
@@ -186,14 +210,14 @@ class LiveProjection(Generic[P]):
                 view.apply(event)
         return view
 
-    def _read_after(self, position: int) -> Iterator[tuple[Any, Any]]:
+    def _read_after(self, position: int, stop: int | None = None) -> Iterator[tuple[Any, Any]]:
         recorder = self.app.process_recorder
         # The fast decoder: a first query after a restart, and every `as_of`, folds the
         # whole log.
         decoder = self.app.decoder
         while True:
             batch = recorder.select_notifications(
-                position, _BATCH, topics=self._topics, inclusive_of_start=False
+                position, _BATCH, stop, topics=self._topics, inclusive_of_start=False
             )
             for notification in batch:
                 yield notification, decoder.to_domain_event(notification)
