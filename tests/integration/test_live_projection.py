@@ -4,6 +4,8 @@ other processes' saves at its next query, each event once and in the order of th
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -47,15 +49,25 @@ def test_a_view_takes_in_this_processs_saves_as_they_commit(store_settings: Sett
         assert view.query(lambda v: list(v.names)) == ["Spring", "Summer"]
 
 
-def test_other_processes_saves_are_read_at_the_next_query_each_once_in_log_order(
-    store_settings: Settings,
-) -> None:
+@contextmanager
+def two_processes(
+    settings: Settings,
+) -> Iterator[tuple[PlanningApplication, PlanningApplication, LiveProjection[Planned]]]:
+    """Two openings of one store, as two processes would have, and a view in the first
+    that has read the history."""
     with (
-        opened(PlanningApplication, "planning", store_settings) as here,
-        opened(PlanningApplication, "planning", store_settings) as elsewhere,
+        opened(PlanningApplication, "planning", settings) as here,
+        opened(PlanningApplication, "planning", settings) as elsewhere,
     ):
         view = LiveProjection(here, Planned)
         view.query(lambda v: None)
+        yield here, elsewhere, view
+
+
+def test_other_processes_saves_are_read_at_the_next_query_each_once_in_log_order(
+    store_settings: Settings,
+) -> None:
+    with two_processes(store_settings) as (here, elsewhere, view):
         plan(here, "A")
         after_a = view.position
         plan(elsewhere, "B")
@@ -97,12 +109,7 @@ def rows_read(app: PlanningApplication) -> list[int]:
 def test_a_query_reads_from_the_store_only_what_this_process_did_not_save(
     store_settings: Settings,
 ) -> None:
-    with (
-        opened(PlanningApplication, "planning", store_settings) as here,
-        opened(PlanningApplication, "planning", store_settings) as elsewhere,
-    ):
-        view = LiveProjection(here, Planned)
-        view.query(lambda v: None)
+    with two_processes(store_settings) as (here, elsewhere, view):
         plan(here, "A")
         plan(elsewhere, "B")
         for name in ("C", "D", "E"):
