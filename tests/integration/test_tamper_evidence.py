@@ -155,3 +155,23 @@ def test_seals_hashed_as_the_log_grew_verify_whoever_sealed_last(
     assert nothing_new is None
     assert report.broken is None
     assert report.checkpoints == 3
+
+
+def test_a_sealer_hashes_each_event_once_between_seals(store_settings: Settings) -> None:
+    with opened(PlanningApplication, "planning", store_settings) as app, acting(RELEASE_MANAGER):
+        sealer = Sealer(app, KEY)
+        app.plan_release("Sealed", "rita", Priority.HIGH, Q1)
+        sealer.seal()
+        sealer.advance()
+        before = sealer.hashed
+        for n in range(10):
+            app.plan_release(f"R{n}", "rita", Priority.HIGH, Q1)
+        for _ in range(5):
+            sealer.advance()
+        sealed = sealer.seal()
+
+    # The ten new events, and the two that the first seal added (the audit log's start
+    # and the seal) once more as the segment starts again after them; never the whole
+    # segment at every call.
+    assert sealer.hashed - before <= 12
+    assert sealed is not None

@@ -129,9 +129,13 @@ class Sealer:
     def __init__(self, app: ServiceApplication, key: bytes, witness: Path | None = None) -> None:
         self.app, self.key, self.witness = app, key, witness
         self._lock = threading.Lock()
-        #: The checkpoint the segment follows: its position and log hash.
+        #: The checkpoint the segment follows: its position and log hash, and the
+        #: version of the audit log that recorded it.
         self._follows: tuple[int, str] | None = None
+        self._version = 0
         self._segment, self._position, self._news = LogHash(GENESIS), 0, False
+        #: Events hashed so far (each once, unless the segment had to start again).
+        self.hashed = 0
 
     def advance(self) -> None:
         """Hash what the log gained since the last call."""
@@ -169,7 +173,7 @@ class Sealer:
         except NotFound:
             log = AuditLog()
         if self._follows != (log.position, log.log_hash):
-            self._follows = (log.position, log.log_hash)
+            self._follows, self._version = (log.position, log.log_hash), log.version
             self._segment, self._position, self._news = LogHash(log.log_hash), log.position, False
         return log
 
@@ -178,7 +182,10 @@ class Sealer:
         for notification in notifications_after(self.app, self._position):
             self._position = notification.id
             self._segment.add(notification.id, _chain_of(self.app.mapper, notification))
-            if notification.topic == SEALED_TOPIC:
-                self._follows = None  # a new checkpoint, maybe: `advance` looks again
-            else:
+            self.hashed += 1
+            if notification.topic != SEALED_TOPIC:
                 self._news = True
+            elif notification.originator_version > self._version:
+                # A seal after the one followed (each segment opens with that one's own
+                # event): `advance` starts again from it.
+                self._follows = None
