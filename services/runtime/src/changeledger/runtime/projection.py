@@ -32,6 +32,7 @@ from eventsourcing.persistence import Recording
 from eventsourcing.utils import get_topic
 
 from changeledger.runtime.domain import Aggregate
+from changeledger.runtime.recent import RecentSaves
 from changeledger.runtime.store import ServiceApplication
 
 
@@ -102,12 +103,10 @@ class LiveProjection(Generic[P]):
         if not self._view.topics:
             raise ValueError(f"{factory} names no event classes to fold (`topics`)")
         self._folded = frozenset(self._view.topics)
-        #: (log position, the event if the view folds it) of saves not folded yet.
-        self._pending: list[tuple[int, Any]] = []
-        self._pending_lock = threading.Lock()
-        #: Whether a query has read the history (before that, saves have nothing to
-        #: follow: they are left to that first read).
-        self._followed = False
+        #: This process's saves not folded yet: (log position, the event if the view
+        #: folds it). Kept once a query has read the history: before, they have nothing
+        #: to follow, and are left to that first read.
+        self._saves: RecentSaves[Any] = RecentSaves(self.pending_limit)
         # Folding as the log grows, rather than at the next query: a busy service's
         # periodic job would otherwise fold seconds of history at once (and decode it
         # again), holding the interpreter from everything else for tens of ms.
@@ -124,7 +123,7 @@ class LiveProjection(Generic[P]):
         if as_of is not None:
             return fn(self._as_of(as_of))
         with self._lock:
-            self._followed = True  # from here on, saves are kept for the view
+            self._saves.follow()
             # Everything up to the head is committed: the store commits in log order.
             folded = self._catch_up(self.app.process_recorder.max_notification_id() or 0)
             if folded >= _LARGE_FOLD:
@@ -136,18 +135,11 @@ class LiveProjection(Generic[P]):
 
     def _recorded(self, recordings: Sequence[Recording[Any]]) -> None:
         """From the writing thread, in log order: fold this save unless a query is."""
-        if not self._followed:
-            return
-        with self._pending_lock:
-            if len(self._pending) >= self.pending_limit:
-                self._pending.clear()
-            self._pending.extend(
-                (
-                    r.notification.id,
-                    r.domain_event if type(r.domain_event) in self._folded else None,
-                )
-                for r in recordings
-            )
+        folded = self._folded
+        self._saves.add(
+            (r.notification.id, r.domain_event if type(r.domain_event) in folded else None)
+            for r in recordings
+        )
         if self._lock.acquire(blocking=False):
             try:
                 self._fold_pending()
@@ -161,7 +153,7 @@ class LiveProjection(Generic[P]):
         read = 0
         for _ in range(_GAPS_READ):
             self._fold_pending()
-            held = self._first_held()
+            held = self._saves.first()
             if self._position >= head or held is None or held > head:
                 break
             read += self._read_up_to(held - 1)
@@ -179,25 +171,10 @@ class LiveProjection(Generic[P]):
         self._position = max(self._position, stop)
         return read
 
-    def _first_held(self) -> int | None:
-        """The position of the first save held for the view (after a gap), if any."""
-        with self._pending_lock:
-            return self._pending[0][0] if self._pending else None
-
     def _fold_pending(self) -> None:
         """Fold this process's saves that follow the view's position, up to the first
         gap (saves by another process, which a query reads from the store)."""
-        with self._pending_lock:
-            pending = self._pending
-            start = 0
-            while start < len(pending) and pending[start][0] <= self._position:
-                start += 1  # read from the store meanwhile
-            end = start
-            while end < len(pending) and pending[end][0] == self._position + 1 + end - start:
-                end += 1
-            taken = pending[start:end]
-            del pending[:end]
-        for position, event in taken:
+        for position, event in self._saves.take_after(self._position):
             if event is not None:
                 self._view.apply(event)
             self._position = position

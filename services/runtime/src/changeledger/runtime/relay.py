@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import threading
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
@@ -29,6 +28,7 @@ from changeledger.contracts import Actor as ContractActor
 from changeledger.contracts import Envelope, IntegrationEvent
 from changeledger.runtime.domain import Aggregate, Provenance
 from changeledger.runtime.leadership import Leadership
+from changeledger.runtime.recent import RecentSaves
 from changeledger.runtime.retry import until_it_works
 from changeledger.runtime.store import ServiceApplication
 from changeledger.runtime.threads import WorkerThreads
@@ -137,9 +137,8 @@ class Relay:
         self.read_from_store = 0
         self.last_error: str | None = None
         self._wake = asyncio.Event()
-        #: Events committed by this process while it leads, by log position.
-        self._recent: dict[int, Any] = {}
-        self._recent_lock = threading.Lock()
+        #: Events committed by this process while it leads.
+        self._recent: RecentSaves[Any] = RecentSaves(self.recent_limit)
         self._loop: asyncio.AbstractEventLoop | None = None
         self.restart_delay = 5.0
         #: Test hook: runs after the broker's ack and before the tracking write.
@@ -148,10 +147,7 @@ class Relay:
 
     def recorded(self, recordings: Sequence[Recording[UUID]]) -> None:
         """Thread-safe: called with what each save in this process committed."""
-        with self._recent_lock:
-            if self.is_leader and len(self._recent) < self.recent_limit:
-                for recording in recordings:
-                    self._recent[recording.notification.id] = recording.domain_event
+        self._recent.add((r.notification.id, r.domain_event) for r in recordings)
         self.wake()
 
     def wake(self) -> None:
@@ -166,6 +162,7 @@ class Relay:
         while True:
             await self.leadership.acquire()
             self.is_leader = True
+            self._recent.follow()
             log.info("%s relay is the leader for %s", self.source, self.topic)
             try:
                 if self.saves_elsewhere is None:
@@ -182,9 +179,8 @@ class Relay:
                 log.exception("%s relay failed; restarting", self.source)
                 await asyncio.sleep(self.restart_delay)
             finally:
-                with self._recent_lock:
-                    self.is_leader = False
-                    self._recent.clear()
+                self.is_leader = False
+                self._recent.stop()
                 await self.leadership.release()
 
     async def _follow(self) -> None:
@@ -241,13 +237,7 @@ class Relay:
         return (last, messages) if last is not None else self._read_batch(after)
 
     def _take_recent(self, after: int) -> tuple[int | None, list[Outgoing]]:
-        with self._recent_lock:
-            recent = self._recent
-            for published in [position for position in recent if position <= after]:
-                del recent[published]
-            taken: list[tuple[int, Any]] = []
-            while (position := after + len(taken) + 1) in recent and len(taken) < self.batch_size:
-                taken.append((position, recent.pop(position)))
+        taken = self._recent.take_after(after, self.batch_size)
         if not taken:
             return None, []
         return taken[-1][0], [m for m in (self._outgoing(*t) for t in taken) if m is not None]

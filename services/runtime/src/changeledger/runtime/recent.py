@@ -1,0 +1,62 @@
+"""What a process has just saved, kept for a reader that follows its store's log (the
+relay, a live view), so that it need not read back and decode what it has in hand.
+
+Saves arrive in the order of the log (`ServiceApplication.on_recorded`). The reader takes
+the unbroken run that follows its position; a gap (another process's saves, ids a
+rolled-back write used up) it reads from the store, which stays the source of truth.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+
+class RecentSaves(Generic[T]):
+    """Items by log position, kept only while the reader follows (`follow`), and at
+    most `limit` of them (beyond it, the store has the rest)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._items: OrderedDict[int, T] = OrderedDict()
+        self._lock = threading.Lock()
+        self._following = False
+
+    def follow(self) -> None:
+        with self._lock:
+            self._following = True
+
+    def stop(self) -> None:
+        """Keep nothing more, and forget what was kept."""
+        with self._lock:
+            self._following = False
+            self._items.clear()
+
+    def add(self, items: Iterable[tuple[int, T]]) -> None:
+        """Thread-safe: what a save recorded, in log order."""
+        with self._lock:
+            if self._following and len(self._items) < self.limit:
+                self._items.update(items)
+
+    def take_after(self, position: int, most: int | None = None) -> list[tuple[int, T]]:
+        """The items that follow `position` without a gap (at most `most`), taken out;
+        those at or before it are dropped (the reader has them from the store)."""
+        items = self._items
+        taken: list[tuple[int, T]] = []
+        with self._lock:
+            while items and next(iter(items)) <= position:
+                items.popitem(last=False)
+            while items and next(iter(items)) == position + len(taken) + 1:
+                if most is not None and len(taken) >= most:
+                    break
+                taken.append(items.popitem(last=False))
+        return taken
+
+    def first(self) -> int | None:
+        """The position of the first item kept, if any."""
+        with self._lock:
+            return next(iter(self._items), None)
