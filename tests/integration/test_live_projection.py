@@ -9,7 +9,6 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from eventsourcing.persistence import IntegrityError
 
 from changeledger.planning.application import PlanningApplication
 from changeledger.planning.domain import Priority, Release
@@ -17,7 +16,7 @@ from changeledger.runtime.domain import acting
 from changeledger.runtime.projection import LiveProjection, Projection
 from changeledger.runtime.settings import Settings
 from tests.support.actors import Q1, RELEASE_MANAGER
-from tests.support.stores import opened
+from tests.support.stores import lose_a_conflict, opened
 
 
 class Planned(Projection):
@@ -130,12 +129,7 @@ def test_ids_that_a_failed_write_used_up_leave_the_view_folding_from_memory(
         plan(app, "Contested")
         with acting(RELEASE_MANAGER):
             contested = next(iter(app.portfolio.query(lambda p: p.all(Release))))
-            mine, theirs = app.release(contested.id), app.release(contested.id)
-            mine.put_on_hold("mine")
-            theirs.put_on_hold("theirs")
-            app.save(mine)
-            with pytest.raises(IntegrityError):
-                app.save(theirs)
+            lose_a_conflict(app, contested.id)
         plan(app, "After the conflict")
         counted = rows_read(app)
 

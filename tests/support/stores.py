@@ -6,9 +6,12 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
+from uuid import UUID
 
-from eventsourcing.persistence import Notification
+import pytest
+from eventsourcing.persistence import IntegrityError, Notification
 
+from changeledger.planning.application import PlanningApplication
 from changeledger.runtime.settings import Settings
 from changeledger.runtime.store import ServiceApplication, open_store
 
@@ -55,3 +58,14 @@ def cli_env(settings: Settings, **extra: str) -> dict[str, str]:
         "CHANGELEDGER_SNAPSHOT_INTERVAL": str(settings.snapshot_interval),
         "COLUMNS": "240",  # tables wide enough not to wrap what tests look for
     } | extra
+
+
+def lose_a_conflict(app: PlanningApplication, release_id: UUID) -> None:
+    """Two changes to one release from the same version: the second save fails. On
+    PostgreSQL its log position is used up all the same (a sequence is not given back)."""
+    mine, theirs = app.release(release_id), app.release(release_id)
+    mine.put_on_hold("mine")
+    theirs.put_on_hold("theirs")
+    app.save(mine)
+    with pytest.raises(IntegrityError):
+        app.save(theirs)

@@ -238,9 +238,11 @@ def test_unknown_routes_methods_and_ids_get_problems(client: TestClient) -> None
 
 def test_health_readiness_and_docs(client: TestClient) -> None:
     assert client.get("/healthz").json()["status"] == "ok"
+    client.post("/notes", json={"text": "counted"})
     ready = client.get("/readyz")
     assert ready.status_code == 503  # no broker in this test
     assert ready.json()["store"]["ready"] is True
+    assert ready.json()["store"]["saves"] >= ready.json()["store"]["writes"] >= 1
     assert ready.json()["kafka"]["ready"] is False
     assert client.get("/docs").status_code == 200
     assert "/notes" in client.get("/openapi.json").json()["paths"]

@@ -230,28 +230,40 @@ class Relay:
             self.position = acked
 
     def _next_batch(self, after: int) -> tuple[int | None, list[Outgoing]]:
-        """The messages of the events after position `after`, and the last position
-        (None: nothing new): from those saved here when they follow it without a gap,
-        else from the store."""
-        last, messages = self._take_recent(after)
-        return (last, messages) if last is not None else self._read_batch(after)
-
-    def _take_recent(self, after: int) -> tuple[int | None, list[Outgoing]]:
-        taken = self._recent.take_after(after, self.batch_size)
-        if not taken:
+        """The messages of the events after position `after` (at most a batch), and the
+        last position (None: nothing new). Those saved here come from memory; only what
+        lies between them (other processes' saves, ids a rolled-back write used up) is
+        read from the store: with two replicas writing at once, their share of the log
+        rather than all of it from the first gap on."""
+        events: list[tuple[int, Any]] = []
+        last = after
+        while (room := self.batch_size - len(events)) > 0:
+            taken = self._recent.take_after(last, room)
+            if taken:
+                events += taken
+                last = taken[-1][0]
+                continue
+            held = self._recent.first()
+            if held is None:
+                if not events:  # nothing saved here to follow: what the log has
+                    events = self._read(last, room)
+                break
+            gap = self._read(last, room, stop=held - 1)
+            events += gap
+            if len(gap) == room:
+                break
+            last = held - 1  # the gap is read whole: go on from this process's save
+        if not events:
             return None, []
-        return taken[-1][0], [m for m in (self._outgoing(*t) for t in taken) if m is not None]
+        return events[-1][0], [m for m in (self._outgoing(*e) for e in events) if m is not None]
 
-    def _read_batch(self, after: int) -> tuple[int | None, list[Outgoing]]:
+    def _read(self, after: int, most: int, stop: int | None = None) -> list[tuple[int, Any]]:
         batch = self.app.process_recorder.select_notifications(
-            after, self.batch_size, inclusive_of_start=False
+            after, most, stop, inclusive_of_start=False
         )
-        if not batch:
-            return None, []
         self.read_from_store += len(batch)
         decode = self.app.decoder.to_domain_event
-        outgoing = (self._outgoing(n.id, decode(n)) for n in batch)
-        return batch[-1].id, [m for m in outgoing if m is not None]
+        return [(n.id, decode(n)) for n in batch]
 
     async def _publish_with_retry(self, messages: Sequence[Outgoing]) -> None:
         """Publish the whole batch until every message is acknowledged (broker down,

@@ -288,6 +288,9 @@ class ServiceRuntime(Generic[AppT]):
                 asyncio.to_thread(self.app.process_recorder.max_notification_id), 5
             )
             store |= {"ready": True, "head": head or 0}
+            # Saves per write: how well group commit shares the store's commits.
+            group = self.app.group_commit
+            store |= {"writes": group.writes, "saves": group.batches}
         except Exception as error:
             store |= {"ready": False, "error": f"{type(error).__name__}: {error}"}
         kafka: dict[str, Any] = {"bootstrap_servers": self.settings.kafka_bootstrap_servers}
@@ -300,6 +303,7 @@ class ServiceRuntime(Generic[AppT]):
             "position": self.relay.position or 0,
             "acked": self.relay.acked or 0,
             "published": self.relay.published,
+            "read_from_store": self.relay.read_from_store,
             "last_error": self.relay.last_error,
         }
         consumer = self.consumer.status()

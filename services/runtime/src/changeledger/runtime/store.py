@@ -34,7 +34,7 @@ from filelock import FileLock
 
 from changeledger.runtime.chain import ChainHeads, ChainingMapper, split
 from changeledger.runtime.domain import Actor, Aggregate, NotFound, Provenance, VersionMismatch
-from changeledger.runtime.group_commit import GroupCommittingEventStore, Recorded
+from changeledger.runtime.group_commit import GroupCommit, GroupCommittingEventStore, Recorded
 from changeledger.runtime.idempotency import keyed_command
 from changeledger.runtime.leadership import advisory_key
 from changeledger.runtime.settings import Settings
@@ -171,6 +171,12 @@ class ServiceApplication(Application[UUID]):
         not decoded from the store: they carry no `_chain`."""
         assert isinstance(self.events, GroupCommittingEventStore)
         self.events.on_recorded(listener)
+
+    @property
+    def group_commit(self) -> GroupCommit:
+        """How this process's saves are grouped into writes (its counts are in /readyz)."""
+        assert isinstance(self.events, GroupCommittingEventStore)
+        return self.events.group
 
     def _notify(self, recordings: list[Recording[UUID]]) -> None:
         if recordings:
