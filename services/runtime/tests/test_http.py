@@ -238,7 +238,7 @@ def test_unknown_routes_methods_and_ids_get_problems(client: TestClient) -> None
 
 def test_health_readiness_and_docs(client: TestClient) -> None:
     assert client.get("/healthz").json()["status"] == "ok"
-    client.post("/notes", json={"text": "counted"})
+    assert client.post("/notes", json={"text": "counted"}).status_code == 201
     ready = client.get("/readyz")
     assert ready.status_code == 503  # no broker in this test
     assert ready.json()["store"]["ready"] is True

@@ -36,6 +36,10 @@ from changeledger.runtime.wakeups import SocketWakeups
 
 log = logging.getLogger(__name__)
 
+#: Gaps between this process's saves read one by one in a batch, at most: beyond, the
+#: rest of the batch is read from the store in one query.
+_GAPS_READ = 8
+
 ENVELOPE_NAMESPACE = uuid5(NAMESPACE_URL, "urn:changeledger:envelope")
 
 E = TypeVar("E", bound=Aggregate.Event)
@@ -236,7 +240,7 @@ class Relay:
         read from the store: with two replicas writing at once, their share of the log
         rather than all of it from the first gap on."""
         events: list[tuple[int, Any]] = []
-        last = after
+        last, gaps = after, 0
         while (room := self.batch_size - len(events)) > 0:
             taken = self._recent.take_after(last, room)
             if taken:
@@ -244,10 +248,18 @@ class Relay:
                 last = taken[-1][0]
                 continue
             held = self._recent.first()
-            if held is None:
-                if not events:  # nothing saved here to follow: what the log has
-                    events = self._read(last, room)
+            if held is not None and held <= last + 1:
+                # Announced just now: a save that an earlier read of the store took
+                # (dropped at the next take), or the one that follows.
+                continue
+            if held is None and events:
+                break  # what follows is for the next batch
+            if held is None or gaps == _GAPS_READ:
+                # Nothing saved here to follow; or the replicas alternate so often that
+                # one read of the rest is cheaper than a read for each gap.
+                events += self._read(last, room)
                 break
+            gaps += 1
             gap = self._read(last, room, stop=held - 1)
             events += gap
             if len(gap) == room:

@@ -288,11 +288,11 @@ class ServiceRuntime(Generic[AppT]):
                 asyncio.to_thread(self.app.process_recorder.max_notification_id), 5
             )
             store |= {"ready": True, "head": head or 0}
-            # Saves per write: how well group commit shares the store's commits.
-            group = self.app.group_commit
-            store |= {"writes": group.writes, "saves": group.batches}
         except Exception as error:
             store |= {"ready": False, "error": f"{type(error).__name__}: {error}"}
+        # Saves per write: how well group commit shares the commits of commands' saves.
+        group = self.app.group_commit
+        store |= {"writes": group.writes, "saves": group.batches}
         kafka: dict[str, Any] = {"bootstrap_servers": self.settings.kafka_bootstrap_servers}
         if self.broker is not None:
             kafka["ready"] = await self.broker.ping(timeout=2.0)

@@ -383,6 +383,10 @@ def store_env(service: str, settings: Settings) -> dict[str, str]:
             # Connections that died with a server restart are replaced, not reused.
             "POSTGRES_PRE_PING": "y",
             "POSTGRES_LOCK_TIMEOUT": "10",
+            # Inserts lock the table, so ids commit in order and a gap in the log below a
+            # committed event is final (the relay and views rely on it); the database
+            # functions insert without that lock. Pinned, whatever the environment says.
+            "POSTGRES_ENABLE_DB_FUNCTIONS": "n",
             "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": "30",
         }
     return env
