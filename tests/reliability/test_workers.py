@@ -6,12 +6,14 @@ at once, not at its next poll."""
 
 from __future__ import annotations
 
+import os
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 
 from tests.support.actors import release_body
@@ -99,3 +101,54 @@ def test_the_leading_relay_publishes_another_workers_save_without_waiting_to_pol
         for replica in replicas:
             replica.stop()
     assert published
+
+
+def test_each_worker_listens_on_a_socket_of_its_own(tmp_path: Path, kafka: KafkaServer) -> None:
+    # With one socket for all, the worker that woke first accepted a whole burst of new
+    # connections; with one each (SO_REUSEPORT), the kernel spreads them.
+    settings = isolated_settings(tmp_path, kafka, None)
+    planning = ServiceProcess("planning", settings, workers=2).start()
+    try:
+        supervisor = psutil.Process(planning.pid)
+        workers = [psutil.Process(int(pid)) for pid in planning.worker_pids("startup complete")]
+        listening = {w.pid: _listening_on(w, planning.port) for w in workers}
+        held_by_supervisor = _listening_on(supervisor, planning.port)
+        clients = [planning.client("viewer") for _ in range(CONNECTIONS)]
+        try:
+            for client in clients:
+                assert client.get("/releases").status_code == 200
+            served = {w.pid: _connected_to(w, planning.port) for w in workers}
+        finally:
+            for client in clients:
+                client.close()
+    finally:
+        planning.stop()
+    print(f"connections per worker {served}")
+    assert len(workers) == 2
+    assert all(len(sockets) == 1 for sockets in listening.values())
+    assert len(set().union(*listening.values())) == 2, "the workers share one socket"
+    assert held_by_supervisor == set()  # bound, never listening: it takes no connection
+    assert sum(served.values()) == CONNECTIONS
+    assert all(served.values()), "one worker was given every connection"
+
+
+#: New connections at once: all on one worker by chance is 2 in 2**20.
+CONNECTIONS = 20
+
+
+def _listening_on(process: psutil.Process, port: int) -> set[str]:
+    """The sockets (by inode) on which `process` listens on `port`."""
+    listening = {
+        c.fd
+        for c in process.net_connections(kind="tcp")
+        if c.status == psutil.CONN_LISTEN and c.laddr.port == port
+    }
+    return {os.readlink(f"/proc/{process.pid}/fd/{fd}") for fd in listening}
+
+
+def _connected_to(process: psutil.Process, port: int) -> int:
+    return sum(
+        1
+        for c in process.net_connections(kind="tcp")
+        if c.status == psutil.CONN_ESTABLISHED and c.laddr and c.laddr.port == port
+    )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import signal
 import subprocess
@@ -9,13 +11,14 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import httpx
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from changeledger.cli import shared_port
 from changeledger.cli.audit import audit_app
 from changeledger.contracts import SERVICES
 from changeledger.runtime.settings import PORTS, Settings
@@ -69,19 +72,34 @@ def serve(
         "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain"}},
         "root": {"level": "INFO", "handlers": ["stderr"]},
     }
-    uvicorn.run(
-        f"changeledger.{service}.service:create_app",
-        factory=True,
-        host=host or settings.host,
-        port=port or settings.port_of(service),
-        workers=workers,
-        loop="uvloop",
-        http="httptools",
-        access_log=access_log,
-        log_config=log_config,
-        log_level="info",
-        timeout_graceful_shutdown=10,
+    options: dict[str, Any] = {
+        "factory": True,
+        "host": host or settings.host,
+        "port": port or settings.port_of(service),
+        "workers": workers,
+        "loop": "uvloop",
+        "http": "httptools",
+        "access_log": access_log,
+        "log_config": log_config,
+        "log_level": "info",
+        "timeout_graceful_shutdown": 10,
+    }
+    target = f"changeledger.{service}.service:create_app"
+    if workers == 1 or not shared_port.SUPPORTED:
+        uvicorn.run(target, **options)
+        return
+    from uvicorn.supervisors import Multiprocess
+
+    config = uvicorn.Config(target, **options)
+    sock = shared_port.shared_port(config.host, config.port)
+    logging.getLogger("uvicorn.error").info(
+        "Uvicorn running on http://%s:%d with %d workers, a socket each (Press CTRL+C to quit)",
+        config.host,
+        config.port,
+        workers,
     )
+    with contextlib.suppress(KeyboardInterrupt):
+        Multiprocess(config, sockets=[sock]).run()
 
 
 @app.command()
