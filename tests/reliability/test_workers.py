@@ -111,7 +111,13 @@ def test_each_worker_listens_on_a_socket_of_its_own(tmp_path: Path, kafka: Kafka
     try:
         supervisor = psutil.Process(planning.pid)
         workers = [psutil.Process(int(pid)) for pid in planning.worker_pids("startup complete")]
-        listening = {w.pid: _listening_on(w, planning.port) for w in workers}
+
+        def each_listening() -> dict[int, set[str]] | None:
+            # A worker logs its start-up a moment before it listens.
+            listening = {w.pid: _listening_on(w, planning.port) for w in workers}
+            return listening if all(listening.values()) else None
+
+        listening = eventually(each_listening, timeout=10, what="each worker listens")
         held_by_supervisor = _listening_on(supervisor, planning.port)
         clients = [planning.client("viewer") for _ in range(CONNECTIONS)]
         try:

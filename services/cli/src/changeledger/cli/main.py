@@ -18,9 +18,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from changeledger.cli import shared_port
 from changeledger.cli.audit import audit_app
 from changeledger.contracts import SERVICES
+from changeledger.runtime import shared_port
 from changeledger.runtime.settings import PORTS, Settings
 
 app = typer.Typer(help="Changeledger: event-sourced IT release management.", no_args_is_help=True)
@@ -91,11 +91,17 @@ def serve(
     from uvicorn.supervisors import Multiprocess
 
     config = uvicorn.Config(target, **options)
-    sock = shared_port.shared_port(config.host, config.port)
-    logging.getLogger("uvicorn.error").info(
+    log = logging.getLogger("uvicorn.error")
+    try:
+        sock = shared_port.shared_port(config.host, config.port)
+    except shared_port.PortInUse as error:
+        log.error("%s", error)
+        raise typer.Exit(shared_port.STARTUP_FAILURE) from None
+    address, bound = sock.getsockname()[:2]
+    log.info(
         "Uvicorn running on http://%s:%d with %d workers, a socket each (Press CTRL+C to quit)",
-        config.host,
-        config.port,
+        f"[{address}]" if ":" in address else address,
+        bound,
         workers,
     )
     with contextlib.suppress(KeyboardInterrupt):
