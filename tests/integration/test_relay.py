@@ -59,6 +59,11 @@ async def test_each_event_is_published_once_in_an_envelope_keyed_by_its_aggregat
 Replica = ServiceRuntime[PlanningApplication]
 
 
+def patient(settings: Settings) -> Settings:
+    """A relay that polls once a minute: only a wake-up can explain a prompt publish."""
+    return settings.model_copy(update={"relay_idle_poll_seconds": 60.0})
+
+
 @asynccontextmanager
 async def two_replicas(settings: Settings) -> AsyncIterator[tuple[Replica, Replica]]:
     """Two replicas of planning on one store, once they have settled who leads: the
@@ -100,8 +105,7 @@ async def test_a_save_by_another_replica_wakes_the_relay_at_once(
     settings: Settings, kafka: KafkaServer, store_kind: str
 ) -> None:
     # With a long idle poll, only a wake-up can explain a prompt publish.
-    patient = settings.model_copy(update={"relay_idle_poll_seconds": 60.0})
-    async with two_replicas(patient) as (_, follower):
+    async with two_replicas(patient(settings)) as (_, follower):
         with acting(RELEASE_MANAGER):
             follower.app.plan_release("From the other replica", "rita", Priority.LOW, Q1)
         records = await read_topic(kafka.bootstrap_servers, follower.topic, 1, timeout=10)
@@ -112,8 +116,7 @@ async def test_what_a_replica_saves_is_published_from_memory_and_the_rest_from_t
     settings: Settings, kafka: KafkaServer
 ) -> None:
     # The leader has its own saves as they commit; another replica's saves it reads back.
-    patient = settings.model_copy(update={"relay_idle_poll_seconds": 60.0})
-    async with two_replicas(patient) as (leader, follower):
+    async with two_replicas(patient(settings)) as (leader, follower):
         with acting(RELEASE_MANAGER):
             for name in ("A", "B", "C"):
                 leader.app.plan_release(name, "rita", Priority.LOW, Q1)
@@ -135,8 +138,7 @@ async def test_between_its_own_saves_the_relay_reads_only_the_other_replicas(
 ) -> None:
     # Saves of two replicas interleaved in the log: the leader reads back the one that is
     # not its own, not everything from that gap on.
-    patient = settings.model_copy(update={"relay_idle_poll_seconds": 60.0})
-    async with two_replicas(patient) as (leader, follower):
+    async with two_replicas(patient(settings)) as (leader, follower):
         # Saved without yielding to the event loop: the relay sees all four at once.
         with acting(RELEASE_MANAGER):
             leader.app.plan_release("A", "rita", Priority.LOW, Q1)
@@ -155,8 +157,7 @@ async def test_ids_that_a_failed_write_used_up_are_passed_over_without_reading_t
 ) -> None:
     # PostgreSQL's sequence is not given back by a rolled-back insert: a gap in the log
     # that holds nothing to read. (SQLite leaves no gap: there, only the memory is tried.)
-    patient = settings.model_copy(update={"relay_idle_poll_seconds": 60.0})
-    async with running(planning, patient) as service:
+    async with running(planning, patient(settings)) as service:
         app = service.app
         with acting(RELEASE_MANAGER):
             contested = app.plan_release("Contested", "rita", Priority.LOW, Q1)

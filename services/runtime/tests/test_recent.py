@@ -49,3 +49,13 @@ def test_nothing_is_kept_unless_following_nor_beyond_the_limit() -> None:
     saves.add([(3, "c")])
     saves.stop()
     assert saves.first() is None
+
+
+def test_the_gap_ahead_ends_before_the_next_save_kept() -> None:
+    saves = following()
+    saves.add([(2, "b"), (5, "e")])  # 3 and 4 were saved by another process
+
+    assert saves.gap_after(1) == 1  # no gap: 2 follows at once
+    assert saves.gap_after(2) == 4  # dropped 2, which the reader has read
+    assert saves.gap_after(5) is None
+    assert saves.first() is None

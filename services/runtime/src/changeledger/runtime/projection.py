@@ -32,7 +32,7 @@ from eventsourcing.persistence import Recording
 from eventsourcing.utils import get_topic
 
 from changeledger.runtime.domain import Aggregate
-from changeledger.runtime.recent import RecentSaves
+from changeledger.runtime.recent import GAPS_READ_ONE_BY_ONE, RecentSaves
 from changeledger.runtime.store import ServiceApplication
 
 
@@ -83,9 +83,6 @@ class AggregateIndex(Projection):
 
 _BATCH = 1000
 _LARGE_FOLD = 10_000
-#: Gaps between saves held for a view that a query reads one by one, at most (beyond,
-#: it reads the rest of the log in one go).
-_GAPS_READ = 8
 
 
 class LiveProjection(Generic[P]):
@@ -151,12 +148,12 @@ class LiveProjection(Generic[P]):
         between them (other processes' saves, ids that a rollback used up) from the
         store. Returns how many events were read from the store."""
         read = 0
-        for _ in range(_GAPS_READ):
+        for _ in range(GAPS_READ_ONE_BY_ONE):
             self._fold_pending()
-            held = self._saves.first()
-            if self._position >= head or held is None or held > head:
+            gap_ends = self._saves.gap_after(self._position)
+            if self._position >= head or gap_ends is None or gap_ends >= head:
                 break
-            read += self._read_up_to(held - 1)
+            read += self._read_up_to(gap_ends)
         if self._position < head:
             read += self._read_up_to(head)
             self._fold_pending()

@@ -15,6 +15,10 @@ from typing import Generic, TypeVar
 
 T = TypeVar("T")
 
+#: Gaps a reader reads from the store one by one, at most, before it reads the rest of
+#: what it needs in one go (the writers alternate so often that one read is cheaper).
+GAPS_READ_ONE_BY_ONE = 8
+
 
 class RecentSaves(Generic[T]):
     """Items by log position, kept only while the reader follows (`follow`), and at
@@ -55,6 +59,16 @@ class RecentSaves(Generic[T]):
                     break
                 taken.append(items.popitem(last=False))
         return taken
+
+    def gap_after(self, position: int) -> int | None:
+        """Where the gap that follows `position` ends: the position before the next item
+        kept (`position` itself when that item follows at once, announced since the last
+        take), or None when none is kept beyond it. Those at or before it are dropped."""
+        items = self._items
+        with self._lock:
+            while items and next(iter(items)) <= position:
+                items.popitem(last=False)
+            return next(iter(items)) - 1 if items else None
 
     def first(self) -> int | None:
         """The position of the first item kept, if any."""

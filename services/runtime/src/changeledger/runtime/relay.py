@@ -28,17 +28,13 @@ from changeledger.contracts import Actor as ContractActor
 from changeledger.contracts import Envelope, IntegrationEvent
 from changeledger.runtime.domain import Aggregate, Provenance
 from changeledger.runtime.leadership import Leadership
-from changeledger.runtime.recent import RecentSaves
+from changeledger.runtime.recent import GAPS_READ_ONE_BY_ONE, RecentSaves
 from changeledger.runtime.retry import until_it_works
 from changeledger.runtime.store import ServiceApplication
 from changeledger.runtime.threads import WorkerThreads
 from changeledger.runtime.wakeups import SocketWakeups
 
 log = logging.getLogger(__name__)
-
-#: Gaps between this process's saves read one by one in a batch, at most: beyond, the
-#: rest of the batch is read from the store in one query.
-_GAPS_READ = 8
 
 ENVELOPE_NAMESPACE = uuid5(NAMESPACE_URL, "urn:changeledger:envelope")
 
@@ -247,24 +243,21 @@ class Relay:
                 events += taken
                 last = taken[-1][0]
                 continue
-            held = self._recent.first()
-            if held is not None and held <= last + 1:
-                # Announced just now: a save that an earlier read of the store took
-                # (dropped at the next take), or the one that follows.
-                continue
-            if held is None and events:
+            gap_ends = self._recent.gap_after(last)
+            if gap_ends == last:
+                continue  # the save that follows was announced just now
+            if gap_ends is None and events:
                 break  # what follows is for the next batch
-            if held is None or gaps == _GAPS_READ:
-                # Nothing saved here to follow; or the replicas alternate so often that
-                # one read of the rest is cheaper than a read for each gap.
+            if gap_ends is None or gaps == GAPS_READ_ONE_BY_ONE:
+                # Nothing saved here to follow, or too many gaps: the rest in one read.
                 events += self._read(last, room)
                 break
             gaps += 1
-            gap = self._read(last, room, stop=held - 1)
+            gap = self._read(last, room, stop=gap_ends)
             events += gap
             if len(gap) == room:
                 break
-            last = held - 1  # the gap is read whole: go on from this process's save
+            last = gap_ends  # the gap is read whole: go on from this process's save
         if not events:
             return None, []
         return events[-1][0], [m for m in (self._outgoing(*e) for e in events) if m is not None]
