@@ -133,6 +133,26 @@ async def test_what_a_replica_saves_is_published_from_memory_and_the_rest_from_t
     assert names_in_log_order(records, logged) == ["A", "B", "C", "D", "E"]
 
 
+async def test_a_service_alone_publishes_its_saves_without_reading_the_log(
+    settings: Settings, kafka: KafkaServer
+) -> None:
+    # Neither the batch after its last save nor PostgreSQL's notification of its own
+    # insert sends the relay to the log: only a save elsewhere or the idle poll does.
+    async with running(planning, patient(settings)) as service:
+        with acting(RELEASE_MANAGER):
+            service.app.plan_release("First", "rita", Priority.LOW, Q1)
+        await read_topic(kafka.bootstrap_servers, service.topic, at_least=1)
+        await asyncio.sleep(1.0)  # the start's catch-up reads, woken or not, are done
+        reads_before = service.relay.reads
+        for n in range(5):
+            with acting(RELEASE_MANAGER):
+                service.app.plan_release(f"R{n}", "rita", Priority.LOW, Q1)
+            await read_topic(kafka.bootstrap_servers, service.topic, at_least=2 + n)
+        await asyncio.sleep(0.5)  # time for a notification to arrive
+        reads = service.relay.reads - reads_before
+    assert reads == 0
+
+
 async def test_between_its_own_saves_the_relay_reads_only_the_other_replicas(
     settings: Settings, kafka: KafkaServer
 ) -> None:

@@ -40,11 +40,16 @@ class RecentSaves(Generic[T]):
             self._following = False
             self._items.clear()
 
-    def add(self, items: Iterable[tuple[int, T]]) -> None:
-        """Thread-safe: what a save recorded, in log order."""
+    def add(self, items: Iterable[tuple[int, T]]) -> bool:
+        """Thread-safe: what a save recorded, in log order. False when they were not kept
+        for want of room (the reader must find them in the store)."""
         with self._lock:
-            if self._following and len(self._items) < self.limit:
-                self._items.update(items)
+            if not self._following:
+                return True  # nobody follows: a reader starts from the store
+            if len(self._items) >= self.limit:
+                return False
+            self._items.update(items)
+            return True
 
     def take_after(self, position: int, most: int | None = None) -> list[tuple[int, T]]:
         """The items that follow `position` without a gap (at most `most`), taken out;

@@ -9,7 +9,9 @@ envelopes (same ids), which consumers recognise and ignore.
 What this process saves reaches the relay as it is committed (`recorded`), so the events
 that follow its position without a gap are published from memory; anything else (saves
 by other processes, a gap, a restart) is read from the notification log, which stays the
-one source of truth.
+one source of truth. The log is read beyond what memory holds only when there may be
+something there: at the start, when told of a save elsewhere (`wake`), at each idle
+poll, and when memory was full.
 """
 
 from __future__ import annotations
@@ -133,10 +135,14 @@ class Relay:
         self.acked: int | None = None
         self._acked_moved = asyncio.Event()
         self.published = 0
-        #: Events the relay read back from the log, not having them from a save here.
+        #: Events the relay read back from the log, not having them from a save here, and
+        #: the reads (queries) it took.
         self.read_from_store = 0
+        self.reads = 0
         self.last_error: str | None = None
         self._wake = asyncio.Event()
+        #: The log may hold saves that memory does not: read on to its end.
+        self._look_in_store = True
         #: Events committed by this process while it leads.
         self._recent: RecentSaves[Any] = RecentSaves(self.recent_limit)
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -147,11 +153,16 @@ class Relay:
 
     def recorded(self, recordings: Sequence[Recording[UUID]]) -> None:
         """Thread-safe: called with what each save in this process committed."""
-        self._recent.add((r.notification.id, r.domain_event) for r in recordings)
-        self.wake()
+        if not self._recent.add((r.notification.id, r.domain_event) for r in recordings):
+            self._look_in_store = True
+        self._signal()
 
     def wake(self) -> None:
-        """Thread-safe: there may be new events in the log."""
+        """Thread-safe: there may be new events in the log, saved by another process."""
+        self._look_in_store = True
+        self._signal()
+
+    def _signal(self) -> None:
         loop = self._loop
         if loop is not None and not loop.is_closed():
             loop.call_soon_threadsafe(self._wake.set)
@@ -168,7 +179,7 @@ class Relay:
                 if self.saves_elsewhere is None:
                     await self._follow()
                 else:
-                    async with self.saves_elsewhere.listening(self._wake.set):
+                    async with self.saves_elsewhere.listening(self.wake):
                         await self._follow()
             except asyncio.CancelledError:
                 raise
@@ -187,6 +198,7 @@ class Relay:
         recorder = self.app.process_recorder
         self.position = await self.threads.run(recorder.max_tracking_id, self.tracking_name)
         self.acked = self.position
+        self._look_in_store = True  # whatever was saved while no relay led
         tracker = asyncio.create_task(self._track_acked())
         try:
             while await self.leadership.still_held():
@@ -194,8 +206,10 @@ class Relay:
                 # In a store thread: a burst's envelopes would hold up the event loop.
                 last, messages = await self.threads.run(self._next_batch, self.acked or 0)
                 if last is None:
-                    with contextlib.suppress(TimeoutError):
+                    try:
                         await asyncio.wait_for(self._wake.wait(), self.idle_poll_seconds)
+                    except TimeoutError:
+                        self._look_in_store = True  # saves that no one announced
                     continue
                 await self._publish_with_retry(messages)
                 if self.after_ack is not None:
@@ -246,11 +260,16 @@ class Relay:
             gap_ends = self._recent.gap_after(last)
             if gap_ends == last:
                 continue  # the save that follows was announced just now
-            if gap_ends is None and events:
-                break  # what follows is for the next batch
+            if gap_ends is None and (events or not self._look_in_store):
+                break  # what follows is for the next batch, or there is nothing
             if gap_ends is None or gaps == GAPS_READ_ONE_BY_ONE:
                 # Nothing saved here to follow, or too many gaps: the rest in one read.
-                events += self._read(last, room)
+                # Cleared before it: a save announced meanwhile is read next time.
+                self._look_in_store = False
+                rest = self._read(last, room)
+                events += rest
+                if len(rest) == room:
+                    self._look_in_store = True  # the log holds more than a batch
                 break
             gaps += 1
             gap = self._read(last, room, stop=gap_ends)
@@ -266,6 +285,7 @@ class Relay:
         batch = self.app.process_recorder.select_notifications(
             after, most, stop, inclusive_of_start=False
         )
+        self.reads += 1
         self.read_from_store += len(batch)
         decode = self.app.decoder.to_domain_event
         return [(n.id, decode(n)) for n in batch]

@@ -147,7 +147,10 @@ class ServiceRuntime(Generic[AppT]):
             # Saves by other replicas reach this relay through the database itself.
             channel = getattr(self.app.recorder, "channel_name", self.name)
             self._wakeups = PostgresWakeups(
-                postgres_conninfo(self.settings), channel, self.relay.wake
+                postgres_conninfo(self.settings),
+                channel,
+                self.relay.wake,
+                own=getattr(self.app.recorder, "saver", None),
             )
             self._wakeups.start()
         self._tasks = [
@@ -304,6 +307,7 @@ class ServiceRuntime(Generic[AppT]):
             "acked": self.relay.acked or 0,
             "published": self.relay.published,
             "read_from_store": self.relay.read_from_store,
+            "reads": self.relay.reads,
             "last_error": self.relay.last_error,
         }
         consumer = self.consumer.status()

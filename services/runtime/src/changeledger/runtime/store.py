@@ -364,7 +364,8 @@ def store_env(service: str, settings: Settings) -> dict[str, str]:
         }
     else:
         env |= {
-            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            # eventsourcing's, with notifications that name the saving process.
+            "PERSISTENCE_MODULE": "changeledger.runtime.postgres_store:NamingPostgresFactory",
             "POSTGRES_HOST": settings.postgres_host,
             "POSTGRES_PORT": str(settings.postgres_port),
             "POSTGRES_USER": settings.postgres_user,

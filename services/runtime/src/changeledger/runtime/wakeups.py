@@ -19,12 +19,20 @@ log = logging.getLogger(__name__)
 
 class PostgresWakeups:
     """LISTENs on the channel that eventsourcing NOTIFYs in every insert transaction, and
-    calls `wake` on each notification, that is, once each such transaction commits."""
+    calls `wake` on each notification, that is, once each such transaction commits;
+    except for those whose payload is `own` (this process's saves, which its relay has)."""
 
-    def __init__(self, conninfo: dict[str, Any], channel: str, wake: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        conninfo: dict[str, Any],
+        channel: str,
+        wake: Callable[[], None],
+        own: str | None = None,
+    ) -> None:
         self.conninfo = conninfo
         self.channel = channel
         self.wake = wake
+        self.own = own
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._listen, name="pg-wakeups", daemon=True)
 
@@ -45,8 +53,9 @@ class PostgresWakeups:
                     conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self.channel)))
                     self.wake()  # catch up on whatever was saved while nobody listened
                     while not self._stopping.is_set():
-                        for _ in conn.notifies(timeout=0.5):
-                            self.wake()
+                        for notify in conn.notifies(timeout=0.5):
+                            if notify.payload != self.own:
+                                self.wake()
             except psycopg.Error as error:
                 log.warning("listening for saves failed (%s); retrying", error)
                 self._stopping.wait(1.0)
