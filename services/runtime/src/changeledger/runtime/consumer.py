@@ -200,6 +200,10 @@ class Consumer(Generic[AppT]):
         self._queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=10 * max_batch)
         self._subscribers: dict[str, Any] = {}
         self._handled: dict[str, dict[TopicPartition, int]] = {}
+        #: Each partition's tracked offset as far as this process knows: asked of the store
+        #: after an assignment, then moved by this process's saves. Behind the store (after
+        #: another replica's work) it only costs a failed save and the one-by-one pass.
+        self._tracked: dict[str, int | None] = {}
         self._commit_wanted = asyncio.Event()
         self._stopping = False
         self._busy: asyncio.Task[None] | None = None
@@ -229,7 +233,7 @@ class Consumer(Generic[AppT]):
         self.broker = broker
         self._subscribers = {}
         for topic in self.topics:
-            listener = ResumeFromTracking(self.app, self.threads)
+            listener = ResumeFromTracking(self.app, self.threads, self._tracked)
             subscriber = self.broker.subscriber(
                 topic,
                 group_id=self.group_id,
@@ -305,7 +309,7 @@ class Consumer(Generic[AppT]):
         them cannot be handled; everything before it is saved."""
         for _, group in groupby(items, key=lambda i: (i.record.topic, i.record.partition)):
             run = list(group)
-            tracked = self.app.process_recorder.max_tracking_id(run[0].tracking.application_name)
+            tracked = self._tracked_offset(run[0].tracking.application_name)
             fresh = [i for i in run if tracked is None or i.record.offset > tracked]
             self.counts.duplicates += len(run) - len(fresh)  # redelivered: handled before
             poison_at = next((n for n, i in enumerate(fresh) if i.poison), None)
@@ -326,6 +330,16 @@ class Consumer(Generic[AppT]):
                 assert poison.poison is not None
                 return Refusal(poison, poison.poison)
         return None
+
+    def _tracked_offset(self, name: str) -> int | None:
+        if name not in self._tracked:
+            self._tracked[name] = self.app.process_recorder.max_tracking_id(name)
+        return self._tracked[name]
+
+    def _tracked_now(self, tracking: Tracking) -> None:
+        known = self._tracked.get(tracking.application_name)
+        if known is None or tracking.notification_id > known:
+            self._tracked[tracking.application_name] = tracking.notification_id
 
     def _apply_run(self, fresh: list[Item[AppT]]) -> bool:
         """A partition's run of new items in one transaction; False to fall back to one
@@ -359,7 +373,11 @@ class Consumer(Generic[AppT]):
             try:
                 self.app.save_tracked(*effects.values(), *receipts.values(), tracking=last)
             except IntegrityError:
-                return False  # a duplicate or a concurrent change: look at each one
+                # A duplicate or a concurrent change: look at each one, and ask the store
+                # where the partition stands next time.
+                self._tracked.pop(last.application_name, None)
+                return False
+        self._tracked_now(last)
         self.counts.applied += applied
         self.counts.duplicates += duplicates
         self.counts.ignored += ignored
@@ -388,6 +406,7 @@ class Consumer(Generic[AppT]):
                 # Redelivered or republished meanwhile, or an aggregate it changed was
                 # changed by a command at the same moment: look again and retry.
                 continue
+            self._tracked_now(tracking)
             self.counts.applied += 1
             return
         raise OperationalError("the policy kept conflicting with concurrent commands")
@@ -419,6 +438,7 @@ class Consumer(Generic[AppT]):
     def _track_only(self, tracking: Tracking) -> None:
         with contextlib.suppress(IntegrityError):  # already tracked
             self.app.save_tracked(tracking=tracking)
+            self._tracked_now(tracking)
 
     # Back on the event loop.
 
@@ -471,7 +491,7 @@ class Consumer(Generic[AppT]):
         for item in items:
             record = item.record
             partition = TopicPartition(record.topic, record.partition)
-            self._handled[record.topic][partition] = record.offset + 1
+            self._handled.setdefault(record.topic, {})[partition] = record.offset + 1
         self._commit_wanted.set()
 
     async def _commit_offsets(self, interval: float = 0.2) -> None:
@@ -502,9 +522,16 @@ class ResumeFromTracking(ConsumerRebalanceListener):  # type: ignore[misc]
     later record of that partition, already handed to the consume loop, is applied, and
     the tracked offset, a maximum, would then pass over the gap for good."""
 
-    def __init__(self, app: ServiceApplication, threads: WorkerThreads) -> None:
+    def __init__(
+        self,
+        app: ServiceApplication,
+        threads: WorkerThreads,
+        tracked: dict[str, int | None] | None = None,
+    ) -> None:
         self.app = app
         self.threads = threads
+        #: The consumer's idea of each partition's tracked offset, set here from the store.
+        self.tracked = tracked if tracked is not None else {}
         self.subscriber: Any = None
 
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
@@ -522,6 +549,7 @@ class ResumeFromTracking(ConsumerRebalanceListener):  # type: ignore[misc]
             for tp in assigned:
                 name = f"{tp.topic}:{tp.partition}"
                 tracked = await self.threads.run(recorder.max_tracking_id, name)
+                self.tracked[name] = tracked
                 if tracked is not None:
                     consumer.seek(tp, tracked + 1)
         finally:
