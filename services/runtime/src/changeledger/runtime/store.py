@@ -381,8 +381,10 @@ def store_env(service: str, settings: Settings) -> dict[str, str]:
                 )
             ),
             "POSTGRES_CONNECT_TIMEOUT": "5",
-            # Connections that died with a server restart are replaced, not reused.
-            "POSTGRES_PRE_PING": "y",
+            # No ping before each use of a pooled connection: it is a round trip on every
+            # store call. One that died with a server restart fails its first use, the
+            # pool discards it, and eventsourcing's recorder tries again on another.
+            "POSTGRES_PRE_PING": "n",
             "POSTGRES_LOCK_TIMEOUT": "10",
             # Inserts lock the table, so ids commit in order and a gap in the log below a
             # committed event is final (the relay and views rely on it); the database
