@@ -90,8 +90,9 @@ def test_events_and_tracking_are_saved_together_or_not_at_all(counters: Counters
     counters.save_tracked(first, tracking=Tracking("planning.events:0", 7))
     with acting(CAROL):
         second = Counter(name="second")
-    with pytest.raises(IntegrityError):
-        counters.save_tracked(second, tracking=Tracking("planning.events:0", 7))
+    for position in (7, 6):  # the same, or an earlier one
+        with pytest.raises(IntegrityError):
+            counters.save_tracked(second, tracking=Tracking("planning.events:0", position))
     assert counters.contains(first.id)
     assert not counters.contains(second.id)
     assert counters.process_recorder.max_tracking_id("planning.events:0") == 7
