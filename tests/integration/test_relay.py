@@ -6,6 +6,9 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
+import pytest
+from eventsourcing.persistence import OperationalError
+
 from changeledger.contracts import Envelope
 from changeledger.planning.application import PlanningApplication
 from changeledger.planning.domain import Priority
@@ -133,16 +136,22 @@ async def test_what_a_replica_saves_is_published_from_memory_and_the_rest_from_t
     assert names_in_log_order(records, logged) == ["A", "B", "C", "D", "E"]
 
 
+async def settled(service: Replica, kafka: KafkaServer) -> None:
+    """A first release published, and the relay's catch-up reads at its start (woken or
+    not) done: what it reads from here on, the test caused."""
+    with acting(RELEASE_MANAGER):
+        service.app.plan_release("First", "rita", Priority.LOW, Q1)
+    await read_topic(kafka.bootstrap_servers, service.topic, at_least=1)
+    await asyncio.sleep(1.0)
+
+
 async def test_a_service_alone_publishes_its_saves_without_reading_the_log(
     settings: Settings, kafka: KafkaServer
 ) -> None:
     # Neither the batch after its last save nor PostgreSQL's notification of its own
     # insert sends the relay to the log: only a save elsewhere or the idle poll does.
     async with running(planning, patient(settings)) as service:
-        with acting(RELEASE_MANAGER):
-            service.app.plan_release("First", "rita", Priority.LOW, Q1)
-        await read_topic(kafka.bootstrap_servers, service.topic, at_least=1)
-        await asyncio.sleep(1.0)  # the start's catch-up reads, woken or not, are done
+        await settled(service, kafka)
         reads_before = service.relay.reads
         for n in range(5):
             with acting(RELEASE_MANAGER):
@@ -151,6 +160,28 @@ async def test_a_service_alone_publishes_its_saves_without_reading_the_log(
         await asyncio.sleep(0.5)  # time for a notification to arrive
         reads = service.relay.reads - reads_before
     assert reads == 0
+
+
+async def test_a_save_whose_commit_was_not_confirmed_is_published_at_once(
+    settings: Settings, kafka: KafkaServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The write committed, but its reply was lost (the connection died): the command
+    # fails, nobody announces the events, and only the log has them.
+    async with running(planning, patient(settings)) as service:
+        await settled(service, kafka)
+        group = service.app.group_commit
+        write = group.write
+
+        def committed_then_lost(stored: Sequence[Any]) -> Any:
+            write(stored)
+            raise OperationalError("the connection died before the reply")
+
+        monkeypatch.setattr(group, "write", committed_then_lost)
+        with acting(RELEASE_MANAGER), pytest.raises(OperationalError):
+            service.app.plan_release("Unconfirmed", "rita", Priority.LOW, Q1)
+        records = await read_topic(kafka.bootstrap_servers, service.topic, 2, timeout=10)
+    names = {Envelope.model_validate_json(r.value).data["name"] for r in records}
+    assert names == {"First", "Unconfirmed"}
 
 
 async def test_between_its_own_saves_the_relay_reads_only_the_other_replicas(

@@ -154,15 +154,21 @@ class GroupCommittingEventStore(EventStore[Any]):
     record, from a consumer, is written as it is: its tracking position is its own).
 
     Listeners (`on_recorded`) get each save's recordings right after its commit, from the
-    writing thread, in the order of the log (of what this process wrote)."""
+    writing thread, in the order of the log (of what this process wrote). When they may
+    not have (a write failed, yet may have committed: its reply was lost; or its positions
+    came back out of order), `on_unannounced` listeners are told instead."""
 
     def __init__(self, store: EventStore[Any]) -> None:
         super().__init__(store.mapper, store.recorder)
         self.group = GroupCommit(self.recorder.insert_events)
         self._recorded: list[Recorded] = []
+        self._unannounced: list[Callable[[], None]] = []
 
     def on_recorded(self, listener: Recorded) -> None:
         self._recorded.append(listener)
+
+    def on_unannounced(self, listener: Callable[[], None]) -> None:
+        self._unannounced.append(listener)
 
     def put(
         self, domain_events: Sequence[DomainEventProtocol[Any]], **kwargs: Any
@@ -170,7 +176,7 @@ class GroupCommittingEventStore(EventStore[Any]):
         stored_events = [self.mapper.to_stored_event(event) for event in domain_events]
         if any(value is not None for value in kwargs.values()):
             # Mapped first: only the insert waits for its turn with the groups' writes.
-            with self.group.turn():
+            with self.group.turn(), self._telling_when_unsure():
                 positions = self.recorder.insert_events(stored_events, **kwargs)
                 return self._committed(domain_events, stored_events, positions)
         recordings: list[Recording[Any]] = []
@@ -178,8 +184,24 @@ class GroupCommittingEventStore(EventStore[Any]):
         def committed(positions: Sequence[int] | None) -> None:
             recordings.extend(self._committed(domain_events, stored_events, positions))
 
-        self.group.insert(stored_events, committed)
+        with self._telling_when_unsure():
+            self.group.insert(stored_events, committed)
         return recordings
+
+    @contextmanager
+    def _telling_when_unsure(self) -> Iterator[None]:
+        try:
+            yield
+        except BaseException:
+            self._tell_unannounced()
+            raise
+
+    def _tell_unannounced(self) -> None:
+        for listener in self._unannounced:
+            try:
+                listener()
+            except Exception:
+                log.exception("a listener to unannounced writes failed")
 
     def _committed(
         self,
@@ -193,12 +215,15 @@ class GroupCommittingEventStore(EventStore[Any]):
         recordings = _recordings(domain_events, stored_events, positions)
         # Listeners take positions in order; a store that returned them otherwise is
         # left for them to read.
-        if all(a < b for a, b in pairwise(positions)):
-            for listener in self._recorded:
-                try:
-                    listener(recordings)
-                except Exception:  # committed already: the save stands
-                    log.exception("a listener to recorded events failed")
+        if not all(a < b for a, b in pairwise(positions)):
+            self._tell_unannounced()
+            return recordings
+        for listener in self._recorded:
+            try:
+                listener(recordings)
+            except Exception:  # committed already: the save stands
+                log.exception("a listener to recorded events failed")
+                self._tell_unannounced()
         return recordings
 
 

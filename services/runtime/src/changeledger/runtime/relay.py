@@ -150,6 +150,7 @@ class Relay:
         #: Test hook: runs after the broker's ack and before the tracking write.
         self.after_ack: Callable[[int], None] | None = None
         app.on_recorded(self.recorded)
+        app.on_unannounced(self.wake)
 
     def recorded(self, recordings: Sequence[Recording[UUID]]) -> None:
         """Thread-safe: called with what each save in this process committed."""
@@ -158,7 +159,8 @@ class Relay:
         self._signal()
 
     def wake(self) -> None:
-        """Thread-safe: there may be new events in the log, saved by another process."""
+        """Thread-safe: there may be new events in the log that memory does not hold
+        (saved by another process, or here without being announced)."""
         self._look_in_store = True
         self._signal()
 

@@ -48,8 +48,9 @@ class Settings(BaseSettings):
     kafka_ssl_certfile: Path | None = None
     kafka_ssl_keyfile: Path | None = None
     relay_batch_size: int = Field(default=500, ge=1)
-    # The relay wakes at once on events saved in this process; this bounds how long an
-    # event saved by another replica of the service can wait when no wake-up reaches it.
+    # The relay wakes at once on events saved in this process, and on other replicas'
+    # saves when told of them; this bounds how long an event can wait when nothing tells
+    # it (a save by a tool, say).
     relay_idle_poll_seconds: float = Field(default=1.0, gt=0)
     #: The relay records how far it has published at most this often: after a crash
     #: it republishes at most this much (consumers drop what they already handled).

@@ -172,6 +172,12 @@ class ServiceApplication(Application[UUID]):
         assert isinstance(self.events, GroupCommittingEventStore)
         self.events.on_recorded(listener)
 
+    def on_unannounced(self, listener: Callable[[], None]) -> None:
+        """Call `listener` when a save may have committed without `on_recorded` being told
+        (its write failed, yet may have committed; or it could not be told in order)."""
+        assert isinstance(self.events, GroupCommittingEventStore)
+        self.events.on_unannounced(listener)
+
     @property
     def group_commit(self) -> GroupCommit:
         """How this process's saves are grouped into writes (its counts are in /readyz)."""
@@ -382,8 +388,9 @@ def store_env(service: str, settings: Settings) -> dict[str, str]:
             ),
             "POSTGRES_CONNECT_TIMEOUT": "5",
             # No ping before each use of a pooled connection: it is a round trip on every
-            # store call. One that died with a server restart fails its first use, the
-            # pool discards it, and eventsourcing's recorder tries again on another.
+            # store call. One that died with a server restart fails its first use and the
+            # pool drops it; the recorder's calls (and rawlog's) try again on another, up
+            # to ten times, and a command that still fails gets a 503.
             "POSTGRES_PRE_PING": "n",
             "POSTGRES_LOCK_TIMEOUT": "10",
             # Inserts lock the table, so ids commit in order and a gap in the log below a
