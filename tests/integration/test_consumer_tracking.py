@@ -1,6 +1,7 @@
 """The consumer's own idea of where each partition stands: asked of the store once, then
 moved by its saves; and behind the store (another replica's work), still exactly once."""
 
+import asyncio
 from collections.abc import Iterator
 from datetime import date
 from types import SimpleNamespace
@@ -8,6 +9,7 @@ from typing import Any
 from uuid import uuid4
 
 import pytest
+from eventsourcing.persistence import Tracking
 
 from changeledger.contracts import planning as planning_events
 from changeledger.risk.application import RiskApplication
@@ -93,3 +95,20 @@ async def test_records_another_replica_handled_are_not_applied_again(
     assert here.counts.duplicates == 3
     assert len(events_of(risk, "RiskRegister.Opened")) == 6
     assert risk.process_recorder.max_tracking_id(f"{TOPIC}:0") == 5
+
+
+async def test_a_poison_record_another_replica_handled_is_not_dead_lettered_again(
+    risk: RiskApplication,
+) -> None:
+    here = consumer_of(risk)
+    await deliver(here, [planned(offset) for offset in range(3)])
+    poison = planned(3)
+    poison.value = b"not an envelope"
+    # Another replica held the partition meanwhile: it dead-lettered the record, and
+    # tracked it.
+    risk.save_tracked(tracking=Tracking(f"{TOPIC}:0", 3))
+
+    # This consumer has no broker: dead-lettering would retry until the timeout.
+    await asyncio.wait_for(deliver(here, [poison]), timeout=10)
+
+    assert (here.counts.dead_lettered, here.counts.duplicates) == (0, 1)

@@ -202,7 +202,8 @@ class Consumer(Generic[AppT]):
         self._handled: dict[str, dict[TopicPartition, int]] = {}
         #: Each partition's tracked offset as far as this process knows: asked of the store
         #: after an assignment, then moved by this process's saves. Behind the store (after
-        #: another replica's work) it only costs a failed save and the one-by-one pass.
+        #: another replica's work) it costs a failed save and the one-by-one pass, and a
+        #: record is asked about before it is dead-lettered.
         self._tracked: dict[str, int | None] = {}
         self._commit_wanted = asyncio.Event()
         self._stopping = False
@@ -460,6 +461,11 @@ class Consumer(Generic[AppT]):
         return item
 
     async def _dead_letter(self, item: Item[AppT], error: BaseException) -> None:
+        if await self._tracked_in_store(item.tracking):
+            # Handled (dead-lettered, say) by another replica, which held the partition
+            # since this process last knew where it stood.
+            self.counts.duplicates += 1
+            return
         record = item.record
         headers = {k: (v or b"").decode(errors="replace") for k, v in (record.headers or ())}
         headers |= {
@@ -486,6 +492,18 @@ class Consumer(Generic[AppT]):
         ):
             with attempt:
                 await self.threads.run(self._track_only, item.tracking)
+
+    async def _tracked_in_store(self, tracking: Tracking) -> bool:
+        asking = until_it_works(
+            f"{self.service}: asking where a partition stands", on=INFRASTRUCTURE_ERRORS
+        )
+        tracked: Any = await asking(
+            self.threads.run,
+            self.app.process_recorder.has_tracking_id,
+            tracking.application_name,
+            tracking.notification_id,
+        )
+        return bool(tracked)
 
     def _handled_up_to(self, items: list[Item[AppT]]) -> None:
         for item in items:

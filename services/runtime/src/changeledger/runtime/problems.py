@@ -10,7 +10,7 @@ import logging
 from http import HTTPStatus
 from typing import Any
 
-from eventsourcing.persistence import IntegrityError, OperationalError
+from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -118,7 +118,8 @@ def install_problem_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(OperationalError)
-    async def unavailable(request: Request, error: OperationalError) -> JSONResponse:
+    @app.exception_handler(InterfaceError)
+    async def unavailable(request: Request, error: Exception) -> JSONResponse:
         log.warning("store unavailable: %s", error)
         return problem(
             503,

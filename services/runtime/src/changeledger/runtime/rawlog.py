@@ -14,8 +14,10 @@ from collections.abc import Iterator, Sequence
 from typing import Any, NamedTuple
 from uuid import UUID
 
+from eventsourcing.persistence import InterfaceError, OperationalError
 from eventsourcing.postgres import PostgresAggregateRecorder
 from eventsourcing.sqlite import SQLiteAggregateRecorder
+from eventsourcing.utils import retry
 from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier
 
@@ -154,6 +156,9 @@ def _postgres(
     )
 
 
+# Retried as the recorder's own reads are: a pooled connection that died with a server
+# restart fails once, and is dropped.
+@retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
 def _rows(
     recorder: Any, statement: Any, parameters: tuple[Any, ...], as_text: bool = True
 ) -> list[Any]:
