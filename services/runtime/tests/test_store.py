@@ -4,6 +4,7 @@ import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -14,6 +15,9 @@ from eventsourcing.persistence import IntegrityError, Tracking
 from changeledger.runtime.domain import Actor, Aggregate, NotFound, Provenance, acting
 from changeledger.runtime.settings import Settings
 from changeledger.runtime.store import ServiceApplication, open_store, store_env
+from tests.support.infra import PostgresServer
+from tests.support.services import isolated_settings
+from tests.support.stores import opened
 
 CAROL = Provenance(Actor("carol", ("viewer",)), "corr", "test")
 
@@ -142,3 +146,33 @@ def test_every_store_thread_can_hold_a_postgres_connection_at_once(
     settings = Settings(store="postgres", postgres_pool_size=pool, store_threads=threads)
     env = store_env("planning", settings)
     assert int(env["POSTGRES_POOL_SIZE"]) + int(env["POSTGRES_MAX_OVERFLOW"]) == most
+
+
+def test_a_failed_save_leaves_no_transaction_holding_the_log(
+    tmp_path: Path, postgres: PostgresServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A conflict aborts the transaction; a failure before COMMIT was sent leaves it open,
+    # with the table lock taken. Neither may outlive the save: the next save needs that
+    # lock (and would wait for it until the lock timeout, and fail).
+    with opened(Counters, "counters", isolated_settings(tmp_path, None, postgres)) as app:
+        recorder: Any = app.recorder
+        with acting(CAROL):
+            first = app.start("first")
+        stale, fresh = app.get(first.id, Counter), app.get(first.id, Counter)
+        with acting(CAROL):
+            fresh.increment()
+            stale.increment()
+        app.save(fresh)
+        with pytest.raises(IntegrityError):
+            app.save(stale)
+
+        def broken(curs: Any) -> None:
+            raise RuntimeError("failed half-way")
+
+        monkeypatch.setattr(recorder, "_notify_channel", broken)
+        with acting(CAROL), pytest.raises(RuntimeError):
+            app.start("lost")
+        monkeypatch.undo()
+        with acting(CAROL):
+            kept = app.start("kept")
+        assert app.get(kept.id, Counter).name == "kept"

@@ -23,7 +23,6 @@ from eventsourcing.persistence import InterfaceError, OperationalError, StoredEv
 from eventsourcing.postgres import PostgresFactory, PostgresProcessRecorder
 from eventsourcing.utils import retry
 from psycopg import Cursor
-from psycopg.pq import TransactionStatus
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier, Literal
 
@@ -63,25 +62,22 @@ class NamingProcessRecorder(PostgresProcessRecorder):
     def _insert_in_one_round_trip(
         self, stored_events: Sequence[StoredEvent], tracking: Tracking | None
     ) -> list[int]:
+        # On an error, the pool's connection context rolls back what the pipeline left:
+        # a transaction that a failed statement aborted (the COMMIT with it), or one that
+        # was left open by a failure before the COMMIT was sent.
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
-            try:
-                # BEGIN and COMMIT as statements: psycopg's transaction() would nest a
-                # pipeline, and each nested one ends with a sync of its own.
-                with conn.pipeline():
-                    conn.execute(_BEGIN)
-                    if tracking is not None:
-                        position = {
-                            "name": tracking.application_name,
-                            "position": tracking.notification_id,
-                        }
-                        conn.execute(self._advance_tracking, position, prepare=True)
-                    self._insert_stored_events(curs, stored_events)
-                    conn.execute(_COMMIT)
-            except BaseException:
-                # The failed statement aborted the transaction, and the COMMIT with it.
-                if conn.info.transaction_status == TransactionStatus.INERROR:
-                    conn.rollback()
-                raise
+            # BEGIN and COMMIT as statements: psycopg's transaction() would nest a
+            # pipeline, and each nested one ends with a sync of its own.
+            with conn.pipeline():
+                conn.execute(_BEGIN)
+                if tracking is not None:
+                    position = {
+                        "name": tracking.application_name,
+                        "position": tracking.notification_id,
+                    }
+                    conn.execute(self._advance_tracking, position, prepare=True)
+                self._insert_stored_events(curs, stored_events)
+                conn.execute(_COMMIT)
             return [row["notification_id"] for row in curs.fetchall()]
 
 
