@@ -463,7 +463,8 @@ class Consumer(Generic[AppT]):
     async def _dead_letter(self, item: Item[AppT], error: BaseException) -> None:
         if await self._tracked_in_store(item.tracking):
             # Handled (dead-lettered, say) by another replica, which held the partition
-            # since this process last knew where it stood.
+            # since this process last knew where it stood: ask the store again next time.
+            self._tracked.pop(item.tracking.application_name, None)
             self.counts.duplicates += 1
             return
         record = item.record

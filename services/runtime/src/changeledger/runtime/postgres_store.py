@@ -37,6 +37,7 @@ class NamingProcessRecorder(PostgresProcessRecorder):
         )
         # A position that does not move forward sets the key to NULL, which its NOT NULL
         # refuses: an IntegrityError, as eventsourcing raises, and the transaction aborts.
+        # (So a redelivered record leaves a "null value" error in the server's log.)
         self._advance_tracking = SQL(
             "INSERT INTO {0}.{1} AS t VALUES (%(name)s, %(position)s) "
             "ON CONFLICT (application_name) DO UPDATE SET "
@@ -62,6 +63,12 @@ class NamingProcessRecorder(PostgresProcessRecorder):
     def _insert_in_one_round_trip(
         self, stored_events: Sequence[StoredEvent], tracking: Tracking | None
     ) -> list[int]:
+        # Built first: each statement runs as soon as it is sent, and the table lock is
+        # held from LOCK to COMMIT.
+        rows = [
+            self.construct_pg_stored_event(e.originator_id, e.originator_version, e.topic, e.state)
+            for e in stored_events
+        ]
         # On an error, the pool's connection context rolls back what the pipeline left:
         # a transaction that a failed statement aborted (the COMMIT with it), or one that
         # was left open by a failure before the COMMIT was sent.
@@ -70,13 +77,15 @@ class NamingProcessRecorder(PostgresProcessRecorder):
             # pipeline, and each nested one ends with a sync of its own.
             with conn.pipeline():
                 conn.execute(_BEGIN)
+                self._lock_table(curs)  # its lock timeout bounds the tracking row's wait too
                 if tracking is not None:
                     position = {
                         "name": tracking.application_name,
                         "position": tracking.notification_id,
                     }
                     conn.execute(self._advance_tracking, position, prepare=True)
-                self._insert_stored_events(curs, stored_events)
+                self._notify_channel(curs)
+                curs.execute(self.insert_events_statement, (rows,))
                 conn.execute(_COMMIT)
             return [row["notification_id"] for row in curs.fetchall()]
 
