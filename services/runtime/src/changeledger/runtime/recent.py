@@ -74,8 +74,3 @@ class RecentSaves(Generic[T]):
             while items and next(iter(items)) <= position:
                 items.popitem(last=False)
             return next(iter(items)) - 1 if items else None
-
-    def first(self) -> int | None:
-        """The position of the first item kept, if any."""
-        with self._lock:
-            return next(iter(self._items), None)
