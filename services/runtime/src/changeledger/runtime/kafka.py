@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 import ssl
 from collections.abc import Iterable
+from typing import Any
 
+from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 from faststream.kafka import KafkaBroker
@@ -57,6 +59,15 @@ def kafka_security(settings: Settings) -> BaseSecurity | None:
         ssl_context=context,
         use_ssl=tls,
     )
+
+
+def producer_of(broker: KafkaBroker) -> AIOKafkaProducer:
+    """The aiokafka producer of a started broker. The relay sends through it directly:
+    FastStream's `publish` builds a command, a correlation id and its headers for each
+    message, about a sixth of what publishing costs the event loop."""
+    wrapper: Any = broker.config.producer  # FastStream's, holding aiokafka's
+    producer: AIOKafkaProducer = wrapper._producer.producer
+    return producer
 
 
 def make_broker(service: str, settings: Settings) -> KafkaBroker:

@@ -89,7 +89,8 @@ def envelope_id(source: str, aggregate_id: UUID, version: int) -> UUID:
 class Outgoing:
     key: bytes
     value: bytes
-    headers: dict[str, str]
+    #: As Kafka carries them: names, and values in UTF-8.
+    headers: list[tuple[str, bytes]]
 
 
 class Publisher(Protocol):
@@ -313,10 +314,10 @@ class Relay:
         return Outgoing(
             key=envelope.subject.encode(),
             value=envelope.model_dump_json().encode(),
-            headers={
-                "content-type": "application/cloudevents+json",
-                "ce_id": str(envelope.id),
-                "ce_type": envelope.type,
-                "ce_source": envelope.source,
-            },
+            headers=[
+                ("content-type", b"application/cloudevents+json"),
+                ("ce_id", str(envelope.id).encode()),
+                ("ce_type", envelope.type.encode()),
+                ("ce_source", envelope.source.encode()),
+            ],
         )

@@ -40,7 +40,7 @@ from changeledger.runtime.auth import Authenticator
 from changeledger.runtime.consumer import Consumer, Policies
 from changeledger.runtime.domain import Actor, Provenance, acting
 from changeledger.runtime.http import RequestGuard, authenticated
-from changeledger.runtime.kafka import ensure_topics, make_broker
+from changeledger.runtime.kafka import ensure_topics, make_broker, producer_of
 from changeledger.runtime.leadership import FileLeadership, Leadership, PostgresLeadership
 from changeledger.runtime.paging import PAGE_HEADERS
 from changeledger.runtime.permissions import document_roles
@@ -196,8 +196,8 @@ class ServiceRuntime(Generic[AppT]):
     async def send(self, topic: str, message: Outgoing) -> Awaitable[Any]:
         await self._connected.wait()
         assert self.broker is not None
-        future: Awaitable[Any] = await self.broker.publish(
-            message.value, topic, key=message.key, headers=message.headers, no_confirm=True
+        future: Awaitable[Any] = await producer_of(self.broker).send(
+            topic, message.value, key=message.key, headers=message.headers
         )
         return future
 
