@@ -10,14 +10,14 @@ from uuid import UUID
 
 import pytest
 from eventsourcing.domain import event
-from eventsourcing.persistence import IntegrityError, Tracking
+from eventsourcing.persistence import IntegrityError, OperationalError, Tracking
 
 from changeledger.runtime.domain import Actor, Aggregate, NotFound, Provenance, acting
 from changeledger.runtime.settings import Settings
 from changeledger.runtime.store import ServiceApplication, open_store, store_env
 from tests.support.infra import PostgresServer
 from tests.support.services import isolated_settings
-from tests.support.stores import opened
+from tests.support.stores import notifications, opened
 
 CAROL = Provenance(Actor("carol", ("viewer",)), "corr", "test")
 
@@ -176,3 +176,68 @@ def test_a_failed_save_leaves_no_transaction_holding_the_log(
         with acting(CAROL):
             kept = app.start("kept")
         assert app.get(kept.id, Counter).name == "kept"
+
+
+def _losing_the_reply_once(
+    monkeypatch: pytest.MonkeyPatch, recorder: Any, meanwhile: Any = None
+) -> list[int]:
+    """The next insert's connection fails after its COMMIT was sent (when `meanwhile` is
+    None), or before it, while `meanwhile()` writes; each attempt is counted."""
+    send, attempts = recorder._send, []
+
+    def flaky(*args: Any) -> list[int]:
+        attempts.append(1)
+        if len(attempts) == 1:
+            if meanwhile is None:
+                send(*args)
+            else:
+                meanwhile()
+            raise OperationalError("server closed the connection unexpectedly")
+        positions: list[int] = send(*args)
+        return positions
+
+    monkeypatch.setattr(recorder, "_send", flaky)
+    return attempts
+
+
+def test_a_save_whose_commit_reply_was_lost_stands_once(
+    tmp_path: Path, postgres: PostgresServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Tried again, the insert conflicts with itself. Taken as a conflict, the command
+    # would be retried on the new state, and its effect recorded twice.
+    with opened(Counters, "counters", isolated_settings(tmp_path, None, postgres)) as app:
+        with acting(CAROL):
+            counter = app.start("once")
+        attempts = _losing_the_reply_once(monkeypatch, app.recorder)
+        with acting(CAROL):
+            loaded = app.get(counter.id, Counter)
+            loaded.increment()
+            recordings = app.save(loaded)
+        assert len(attempts) == 2
+        assert app.get(counter.id, Counter).count == 1
+        saved = [n for n in notifications(app) if n.originator_id == counter.id]
+        assert [n.originator_version for n in saved] == [1, 2]
+        assert [r.notification.id for r in recordings] == [saved[1].id]
+
+
+def test_after_a_lost_connection_a_real_conflict_is_still_one(
+    tmp_path: Path, postgres: PostgresServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Another process took the version while the first attempt failed: not this save's.
+    settings = isolated_settings(tmp_path, None, postgres)
+    with (
+        opened(Counters, "counters", settings) as app,
+        opened(Counters, "counters", settings) as elsewhere,
+    ):
+        with acting(CAROL):
+            counter = app.start("contested")
+            mine, theirs = app.get(counter.id, Counter), app.get(counter.id, Counter)
+            mine.increment()
+            theirs.increment(by=5)
+        attempts = _losing_the_reply_once(
+            monkeypatch, app.recorder, meanwhile=lambda: elsewhere.save(theirs)
+        )
+        with pytest.raises(IntegrityError):
+            app.save(mine)
+        assert len(attempts) == 2
+        assert app.get(counter.id, Counter).count == 5

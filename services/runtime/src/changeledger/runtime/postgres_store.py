@@ -11,6 +11,12 @@ trips, each one more wait on a busy machine. Here BEGIN, the tracking record, th
 lock, NOTIFY, the INSERT and COMMIT go in one pipeline with one sync: a conflict aborts
 the rest of it, COMMIT included, and is raised at the sync. For that, a tracking record
 that does not move forward must fail its statement, where eventsourcing's returns no row.
+
+A connection that fails after COMMIT was sent leaves it unknown whether the save was
+recorded. The insert is tried again, as eventsourcing does; when that attempt conflicts,
+the store is asked whether it holds these very events, and if so their positions are the
+answer. (Otherwise the caller would see a conflict with its own save, and a command
+retried on it would be applied twice.)
 """
 
 from __future__ import annotations
@@ -19,7 +25,13 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import uuid4
 
-from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent, Tracking
+from eventsourcing.persistence import (
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    StoredEvent,
+    Tracking,
+)
 from eventsourcing.postgres import PostgresFactory, PostgresProcessRecorder
 from eventsourcing.utils import retry
 from psycopg import Cursor
@@ -45,6 +57,10 @@ class NamingProcessRecorder(PostgresProcessRecorder):
             "application_name = CASE WHEN t.notification_id < EXCLUDED.notification_id "
             "THEN t.application_name END"
         ).format(Identifier(self.datastore.schema), Identifier(self.tracking_table_name))
+        self._select_saved = SQL(
+            "SELECT notification_id, topic, state FROM {0}.{1} "
+            "WHERE originator_id = %s AND originator_version = %s"
+        ).format(Identifier(self.datastore.schema), Identifier(self.events_table_name))
 
     def _notify_channel(self, curs: Cursor[DictRow]) -> None:
         curs.execute(self._notify)
@@ -59,7 +75,6 @@ class NamingProcessRecorder(PostgresProcessRecorder):
             positions = self._insert_in_one_round_trip(stored_events, kwargs.get("tracking"))
         return positions
 
-    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def _insert_in_one_round_trip(
         self, stored_events: Sequence[StoredEvent], tracking: Tracking | None
     ) -> list[int]:
@@ -69,6 +84,27 @@ class NamingProcessRecorder(PostgresProcessRecorder):
             self.construct_pg_stored_event(e.originator_id, e.originator_version, e.topic, e.state)
             for e in stored_events
         ]
+        unsure = False
+
+        @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+        def attempt() -> list[int]:
+            nonlocal unsure
+            try:
+                return self._send(rows, tracking)
+            except (InterfaceError, OperationalError):
+                unsure = True  # the connection may have failed after COMMIT, not before
+                raise
+            except IntegrityError:
+                # After such a failure, the conflict may be with the lost attempt itself:
+                # then these events are saved, and saved once.
+                if unsure and (positions := self._positions_if_saved(stored_events)):
+                    return positions
+                raise
+
+        positions: list[int] = attempt()  # (eventsourcing's `retry` is untyped)
+        return positions
+
+    def _send(self, rows: list[Any], tracking: Tracking | None) -> list[int]:
         # On an error, the pool's connection context rolls back what the pipeline left:
         # a transaction that a failed statement aborted (the COMMIT with it), or one that
         # was left open by a failure before the COMMIT was sent.
@@ -88,6 +124,19 @@ class NamingProcessRecorder(PostgresProcessRecorder):
                 curs.execute(self.insert_events_statement, (rows,))
                 conn.execute(_COMMIT)
             return [row["notification_id"] for row in curs.fetchall()]
+
+    def _positions_if_saved(self, stored_events: Sequence[StoredEvent]) -> list[int]:
+        """The log positions of `stored_events` if the store holds each of them as it is
+        (topic and state, byte for byte); empty if it holds any other way or not at all."""
+        positions = []
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            for e in stored_events:
+                curs.execute(self._select_saved, (e.originator_id, e.originator_version))
+                row = curs.fetchone()
+                if row is None or (row["topic"], bytes(row["state"])) != (e.topic, e.state):
+                    return []
+                positions.append(row["notification_id"])
+        return positions
 
 
 _BEGIN, _COMMIT = SQL("BEGIN"), SQL("COMMIT")
