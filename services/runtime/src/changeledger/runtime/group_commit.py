@@ -30,6 +30,7 @@ from typing import Any
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import (
     EventStore,
+    InterfaceError,
     Notification,
     OperationalError,
     Recording,
@@ -119,7 +120,9 @@ class GroupCommit:
     def _written_together(self, group: list[_Queued]) -> bool:
         try:
             positions = self.write([s for queued in group for s in queued.stored])
-        except OperationalError as error:
+        except (InterfaceError, OperationalError) as error:
+            # The store failed, not a save: and a lost connection may have committed the
+            # group, so that each save written again alone would conflict with itself.
             for queued in group:
                 queued.error, queued.done = error, True
             return True
