@@ -51,7 +51,14 @@ async def test_each_event_is_published_once_in_an_envelope_keyed_by_its_aggregat
         assert envelope.source == "planning"
         assert envelope.actor.sub == "rita"
         assert envelope.correlationid == "corr-test"
-        assert dict(record.headers)["ce_id"] == str(envelope.id).encode()
+        # The envelope is the value (a structured CloudEvent); the ce_ headers let a
+        # subscriber route without parsing it. These, and nothing else.
+        assert list(record.headers) == [
+            ("content-type", b"application/cloudevents+json"),
+            ("ce_id", str(envelope.id).encode()),
+            ("ce_type", b"planning.release.planned"),
+            ("ce_source", b"planning"),
+        ]
     by_partition: dict[int, list[int]] = defaultdict(list)
     for record, envelope in zip(records, envelopes, strict=True):
         by_partition[record.partition].append(envelope.sequence)

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Generic, TypeVar
 
+from aiokafka import AIOKafkaProducer
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse, JSONResponse
@@ -101,6 +102,8 @@ class ServiceRuntime(Generic[AppT]):
         self.topic = settings.topic(topic_of(definition.name))
         self.app: AppT
         self.broker: KafkaBroker | None = None
+        #: The broker's aiokafka producer, through which the relay sends (`producer_of`).
+        self._producer: AIOKafkaProducer
         self.kafka_error: str | None = "not connected yet"
         self.relay: Relay
         self.consumer: Consumer[AppT]
@@ -195,8 +198,7 @@ class ServiceRuntime(Generic[AppT]):
     # Publisher, for the relay
     async def send(self, topic: str, message: Outgoing) -> Awaitable[Any]:
         await self._connected.wait()
-        assert self.broker is not None
-        future: Awaitable[Any] = await producer_of(self.broker).send(
+        future: Awaitable[Any] = await self._producer.send(
             topic, message.value, key=message.key, headers=message.headers
         )
         return future
@@ -229,11 +231,14 @@ class ServiceRuntime(Generic[AppT]):
                 try:
                     await ensure_topics(self.settings, self.topics)
                     await broker.start()
+                    # Here, so that a FastStream that keeps it elsewhere fails the connect,
+                    # where readiness reports it, rather than each send.
+                    producer = producer_of(broker)
                 except BaseException:  # failed, or cancelled by a stop: close what it opened
                     with contextlib.suppress(Exception):
                         await broker.stop()
                     raise
-        self.broker = broker
+        self.broker, self._producer = broker, producer
         self.kafka_error = None
         self._connected.set()
         log.info("%s: connected to Kafka at %s", self.name, self.settings.kafka_bootstrap_servers)
