@@ -220,6 +220,21 @@ def test_a_save_whose_commit_reply_was_lost_stands_once(
         assert [r.notification.id for r in recordings] == [saved[1].id]
 
 
+def test_a_tracked_save_whose_commit_reply_was_lost_stands_once(
+    tmp_path: Path, postgres: PostgresServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A consumer's save: tried again, its tracking record fails first (the position has
+    # moved already), and the events tell that it was this save that moved it.
+    with opened(Counters, "counters", isolated_settings(tmp_path, None, postgres)) as app:
+        attempts = _losing_the_reply_once(monkeypatch, app.recorder)
+        with acting(CAROL):
+            counter = Counter(name="handled")
+        app.save_tracked(counter, tracking=Tracking("planning.events:0", 7))
+        assert len(attempts) == 2
+        assert app.process_recorder.max_tracking_id("planning.events:0") == 7
+        assert [n.originator_id for n in notifications(app)] == [counter.id]
+
+
 def test_after_a_lost_connection_a_real_conflict_is_still_one(
     tmp_path: Path, postgres: PostgresServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
