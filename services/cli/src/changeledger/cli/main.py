@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -90,7 +91,9 @@ def serve(
         return
     from uvicorn.supervisors import Multiprocess
 
-    config = uvicorn.Config(target, **options)
+    # Each worker builds the application itself; one that cannot exits as failed to
+    # start, so that the supervisor stops, rather than starting it again and again.
+    config = uvicorn.Config(partial(_worker_app, service), **options)
     log = logging.getLogger("uvicorn.error")
     try:
         sock = shared_port.shared_port(config.host, config.port)
@@ -104,8 +107,22 @@ def serve(
         bound,
         workers,
     )
+    supervisor = Multiprocess(config, sockets=[sock])
     with contextlib.suppress(KeyboardInterrupt):
-        Multiprocess(config, sockets=[sock]).run()
+        supervisor.run()
+    if any(p.exitcode == shared_port.STARTUP_FAILURE for p in supervisor.processes):
+        raise typer.Exit(shared_port.STARTUP_FAILURE)
+
+
+def _worker_app(service: str) -> Any:
+    """The application of one `serve --workers` process (an app factory for uvicorn)."""
+    import importlib
+
+    try:
+        return importlib.import_module(f"changeledger.{service}.service").create_app()
+    except Exception:
+        logging.getLogger("uvicorn.error").exception("%s could not start", service)
+        sys.exit(shared_port.STARTUP_FAILURE)
 
 
 @app.command()
