@@ -85,9 +85,8 @@ def serve(
         "log_level": "info",
         "timeout_graceful_shutdown": 10,
     }
-    target = f"changeledger.{service}.service:create_app"
     if workers == 1 or not shared_port.SUPPORTED:
-        uvicorn.run(target, **options)
+        uvicorn.run(_factory(service), **options)
         return
     from uvicorn.supervisors import Multiprocess
 
@@ -114,12 +113,16 @@ def serve(
         raise typer.Exit(shared_port.STARTUP_FAILURE)
 
 
+def _factory(service: str) -> str:
+    return f"changeledger.{service}.service:create_app"
+
+
 def _worker_app(service: str) -> Any:
     """The application of one `serve --workers` process (an app factory for uvicorn)."""
-    import importlib
+    from uvicorn.importer import import_from_string
 
     try:
-        return importlib.import_module(f"changeledger.{service}.service").create_app()
+        return import_from_string(_factory(service))()
     except Exception:
         logging.getLogger("uvicorn.error").exception("%s could not start", service)
         sys.exit(shared_port.STARTUP_FAILURE)

@@ -64,7 +64,7 @@ def kafka_security(settings: Settings) -> BaseSecurity | None:
 def producer_of(broker: KafkaBroker) -> AIOKafkaProducer:
     """The aiokafka producer of a started broker. The relay sends through it directly:
     FastStream's `publish` builds a command, a correlation id and its headers for each
-    message, about a sixth of what publishing costs the event loop."""
+    message, which cost a served process about 0.08 ms of CPU a command."""
     wrapper: Any = broker.config.producer  # FastStream's, holding aiokafka's
     producer: AIOKafkaProducer = wrapper._producer.producer
     return producer
