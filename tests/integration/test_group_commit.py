@@ -4,11 +4,13 @@ yet each gets its own log positions, and a conflict fails only the command in co
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
+from functools import partial
 from typing import Any
 from uuid import UUID
 
@@ -24,6 +26,7 @@ from changeledger.planning.application import PlanningApplication
 from changeledger.planning.domain import Priority, Release, ReleaseState
 from changeledger.runtime.domain import acting
 from changeledger.runtime.group_commit import GroupCommit, GroupCommittingEventStore
+from changeledger.runtime.on_loop import run_on_loop
 from changeledger.runtime.settings import Settings
 from tests.support.actors import Q1, RELEASE_MANAGER
 from tests.support.stores import opened
@@ -200,3 +203,86 @@ def test_a_listener_that_fails_neither_undoes_the_save_nor_silences_the_others(
         assert [r.notification.id for r in recordings] == heard
         assert heard
         assert set(logged(app)) == set(heard)
+
+
+async def on_the_loop_behind_a_held_write(
+    group: GroupCommit, saves: Sequence[Callable[[], Any]]
+) -> list[Any]:
+    """Run `saves` as commands on the event loop: the first one's write waits until the
+    others have queued (which they can only do if it left the loop free), and they are
+    written as one group. Their results or errors, in order."""
+    held = held_until_queued(group, waiting=len(saves) - 1)
+    first = asyncio.ensure_future(run_on_loop(saves[0]))
+    assert await asyncio.to_thread(held.wait, 10)
+    rest = await asyncio.gather(*(run_on_loop(save) for save in saves[1:]), return_exceptions=True)
+    done = await asyncio.gather(first, return_exceptions=True)
+    return [done[0], *rest]
+
+
+async def test_saves_from_commands_on_the_loop_are_grouped_without_blocking_it(
+    store_settings: Settings,
+) -> None:
+    with opened(PlanningApplication, "planning", store_settings) as app:
+        group = app.group_commit
+        with acting(RELEASE_MANAGER):
+            releases = [planned(f"R{n}") for n in range(5)]
+        ran_on: set[int] = set()
+
+        def save(release: Release) -> Callable[[], Any]:
+            def on_the_loop() -> Any:
+                ran_on.add(threading.get_ident())
+                return saving(app)(release)
+
+            return on_the_loop
+
+        recordings = await on_the_loop_behind_a_held_write(group, [save(r) for r in releases])
+
+        assert ran_on == {threading.get_ident()}
+        assert (group.writes, group.batches) == (2, 5)
+        log = logged(app)
+        for release, saved in zip(releases, recordings, strict=True):
+            assert [log[r.notification.id] for r in saved] == [(release.id, 1)]
+        assert group.wait_written(timeout=5)
+
+
+async def test_a_conflict_among_saves_from_the_loop_fails_only_its_command(
+    store_settings: Settings,
+) -> None:
+    with opened(PlanningApplication, "planning", store_settings) as app:
+        with acting(RELEASE_MANAGER):
+            contested = app.plan_release("Contested", "rita", Priority.HIGH, Q1)
+            blocker, bystander = planned("Blocker"), planned("Bystander")
+            mine, theirs = app.release(contested.id), app.release(contested.id)
+            mine.put_on_hold("mine")
+            theirs.cancel("theirs")
+        saves = [partial(saving(app), r) for r in (blocker, mine, theirs, bystander)]
+        outcomes = await on_the_loop_behind_a_held_write(app.group_commit, saves)
+
+        assert not isinstance(outcomes[0], BaseException)
+        assert not isinstance(outcomes[3], BaseException)
+        failed = [type(e) for e in outcomes[1:3] if isinstance(e, BaseException)]
+        assert failed == [IntegrityError]
+        winner = mine if not isinstance(outcomes[1], BaseException) else theirs
+        assert app.release(contested.id).state == winner.state
+
+
+async def test_a_store_failing_a_group_from_the_loop_fails_its_saves_and_writes_on() -> None:
+    failure = OperationalError("database is locked")
+    attempts: list[int] = []
+
+    def write(stored: Sequence[StoredEvent]) -> Sequence[int] | None:
+        attempts.append(len(stored))
+        if len(attempts) == 2:
+            raise failure
+        return list(range(len(stored)))
+
+    group = GroupCommit(write)
+    saves = [partial(group.insert, [stored_event(n)]) for n in range(4)]
+    outcomes = await on_the_loop_behind_a_held_write(group, saves)
+
+    assert outcomes[0] == [0]
+    assert all(outcome is failure for outcome in outcomes[1:])
+    # The writing thread goes on with what is queued next.
+    assert await run_on_loop(group.insert, [stored_event(9)]) == [0]
+    assert attempts == [1, 3, 1]
+    assert group.wait_written(timeout=5)

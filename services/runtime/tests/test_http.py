@@ -122,6 +122,11 @@ async def write_keyed_note(
     return NoteView.of(await command.run(app.write, body.text))
 
 
+@router.post("/where-commands-run")
+async def where_commands_run(command: Command = requires("release-manager")) -> dict[str, bool]:
+    return {"on_the_loop": await command.run(threading.get_ident) == threading.get_ident()}
+
+
 @router.get("/notes/{note_id}")
 async def read_note(note_id: UUID, app: NotesApp) -> dict[str, object]:
     note = await query(app.get, note_id, Note)
@@ -175,6 +180,10 @@ def test_a_command_records_the_actor_from_the_token_and_the_correlation_id(
         "correlation_id": "c-42",
         "command": "write_note",
     }
+
+
+def test_commands_on_a_sqlite_store_run_on_the_event_loop(client: TestClient) -> None:
+    assert client.post("/where-commands-run").json() == {"on_the_loop": True}
 
 
 def test_requests_without_a_valid_token_get_401(client: TestClient) -> None:

@@ -71,6 +71,13 @@ def test_an_aggregate_is_rebuilt_from_its_events(counters: Counters) -> None:
     assert [e.provenance.actor.sub for e in events] == ["carol"] * 4
 
 
+def test_only_commands_on_a_store_read_within_the_process_run_on_the_loop(
+    counters: Counters, store_kind: str
+) -> None:
+    # Reading PostgreSQL is a round trip: a command reading it on the loop would stall it.
+    assert counters.commands_on_loop == (store_kind == "sqlite")
+
+
 def test_an_unknown_or_foreign_aggregate_is_not_found(counters: Counters) -> None:
     with pytest.raises(NotFound):
         counters.get(UUID(int=1), Counter)

@@ -17,6 +17,7 @@ import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from contextvars import ContextVar
 from typing import Any
 from uuid import UUID
 
@@ -77,31 +78,34 @@ class ChainHeads:
         self._heads: OrderedDict[UUID, tuple[int, str]] = OrderedDict()
         self._size = size
         self._lock = threading.Lock()
-        self._pending = threading.local()
+        # The save in progress's hashes: per command, which may share its thread with
+        # others (commands on the event loop), so in its context rather than its thread.
+        self._pending: ContextVar[dict[UUID, tuple[int, str]] | None] = ContextVar(
+            f"chain_heads_{id(self)}", default=None
+        )
         #: Reads an aggregate's stored event at a version (set by the application).
         self.read: Callable[[UUID, int], str | None] = lambda _id, _version: None
 
     def begin(self) -> None:
-        self._pending.heads = {}
+        self._pending.set({})
 
     def commit(self) -> None:
-        pending: dict[UUID, tuple[int, str]] = getattr(self._pending, "heads", {})
+        pending = self._pending.get() or {}
         with self._lock:
             for originator_id, head in pending.items():
                 self._heads[originator_id] = head
                 self._heads.move_to_end(originator_id)
             while len(self._heads) > self._size:
                 self._heads.popitem(last=False)
-        self._pending.heads = {}
+        self._pending.set(None)
 
     def rollback(self) -> None:
-        self._pending.heads = {}
+        self._pending.set(None)
 
     def previous(self, originator_id: UUID, version: int) -> str:
         if version <= 1:
             return GENESIS
-        pending: dict[UUID, tuple[int, str]] = getattr(self._pending, "heads", {})
-        for heads in (pending, self._heads):
+        for heads in (self._pending.get() or {}, self._heads):
             head = heads.get(originator_id)
             if head is not None and head[0] == version - 1:
                 return head[1]
@@ -109,9 +113,11 @@ class ChainHeads:
         return stored if stored is not None else GENESIS
 
     def note(self, originator_id: UUID, version: int, chain: str) -> None:
-        if not hasattr(self._pending, "heads"):
-            self._pending.heads = {}
-        self._pending.heads[originator_id] = (version, chain)
+        pending = self._pending.get()
+        if pending is None:
+            pending = {}
+            self._pending.set(pending)
+        pending[originator_id] = (version, chain)
 
 
 class ChainingMapper(Mapper[UUID]):

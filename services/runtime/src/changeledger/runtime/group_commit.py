@@ -15,14 +15,19 @@ rather than each waiting for the store again alone.
 
 Each write is announced, in the order of the log, as soon as it is committed: the relay
 takes what it publishes from there rather than reading the store again.
+
+A command on the event loop (`runtime.on_loop`) does not wait for the write: it queues
+its save and is suspended, and a thread writes the queue, group by group, until it is
+empty. Saves from threads and from the loop share the same groups.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any
@@ -36,6 +41,8 @@ from eventsourcing.persistence import (
     Recording,
     StoredEvent,
 )
+
+from changeledger.runtime.on_loop import on_loop, suspend
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +60,8 @@ class _Queued:
     done: bool = False
     positions: Sequence[int] | None = None
     error: BaseException | None = None
+    #: A save from the event loop: resolved (from the writing thread) once it is done.
+    written: asyncio.Future[None] | None = None
 
 
 @dataclass
@@ -66,6 +75,12 @@ class GroupCommit:
     _queue: list[_Queued] = field(default_factory=list)
     _queue_lock: threading.Lock = field(default_factory=threading.Lock)
     _writer: threading.Lock = field(default_factory=threading.Lock)
+    #: Whether a thread is writing the queue for saves from the loop (`_write_queue`).
+    _writing: bool = False
+    _idle: threading.Event = field(default_factory=threading.Event)
+
+    def __post_init__(self) -> None:
+        self._idle.set()
 
     @contextmanager
     def turn(self) -> Iterator[None]:
@@ -85,7 +100,10 @@ class GroupCommit:
     ) -> Sequence[int] | None:
         """Record `stored` (in the same transaction as whatever else is queued), and return
         their log positions. `committed` is called with them first, by the writing thread
-        while it holds the write: so batches are announced in the order of the log."""
+        while it holds the write: so batches are announced in the order of the log.
+        Called from a command on the event loop, it suspends that command meanwhile."""
+        if on_loop():
+            return self._insert_from_loop(stored, committed)
         queued = _Queued(stored, committed)
         with self._queue_lock:
             self._queue.append(queued)
@@ -98,6 +116,43 @@ class GroupCommit:
         if queued.error is not None:
             raise queued.error
         return queued.positions
+
+    def _insert_from_loop(
+        self, stored: Sequence[StoredEvent], committed: Committed | None
+    ) -> Sequence[int] | None:
+        loop = asyncio.get_running_loop()
+        written: asyncio.Future[None] = loop.create_future()
+        queued = _Queued(stored, committed, written=written)
+        with self._queue_lock:
+            self._queue.append(queued)
+            start, self._writing = not self._writing, True
+            self._idle.clear()
+        if start:
+            loop.run_in_executor(None, self._write_queue)
+        suspend(written)
+        if queued.error is not None:
+            raise queued.error
+        return queued.positions
+
+    def _write_queue(self) -> None:
+        """Write what is queued, group by group, until nothing is."""
+        while True:
+            with self._writer:
+                with self._queue_lock:
+                    group, self._queue = self._queue, []
+                    if not group:
+                        self._writing = False
+                        self._idle.set()
+                        return
+                try:
+                    self._write(group)
+                except BaseException:  # its saves have the error; the queue must go on
+                    log.exception("a group commit failed")
+
+    def wait_written(self, timeout: float) -> bool:
+        """Wait until no save from the loop is left to write; False if one still was
+        after `timeout` seconds (a store closed under the writing thread can crash)."""
+        return self._idle.wait(timeout)
 
     def _write(self, group: list[_Queued]) -> None:
         try:
@@ -116,6 +171,7 @@ class GroupCommit:
             for queued in group:
                 if not queued.done:  # never return as saved what was not
                     queued.error, queued.done = RuntimeError("the write was interrupted"), True
+            _wake([queued.written for queued in group if queued.written is not None])
 
     def _written_together(self, group: list[_Queued]) -> bool:
         try:
@@ -142,6 +198,22 @@ class GroupCommit:
     def _count(self, group: list[_Queued]) -> None:
         self.writes += 1
         self.batches += len(group)
+
+
+def _wake(written: list[asyncio.Future[None]]) -> None:
+    """Resume the commands on the loop whose saves are done: one call into each loop."""
+    loops: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
+    for future in written:
+        loops.setdefault(future.get_loop(), []).append(future)
+    for loop, futures in loops.items():
+        with suppress(RuntimeError):  # the loop is closed: nobody is waiting any more
+            loop.call_soon_threadsafe(_resolve, futures)
+
+
+def _resolve(futures: list[asyncio.Future[None]]) -> None:
+    for future in futures:
+        if not future.done():  # a cancelled command no longer waits
+            future.set_result(None)
 
 
 def _call_committed(queued: _Queued) -> None:

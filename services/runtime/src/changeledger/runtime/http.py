@@ -10,9 +10,10 @@ A route declares what it needs:
     ) -> ReleaseView:
         release_id = await command.run(app.plan_release, body.name, ...)
 
-`command.run` executes the application method in a worker thread (eventsourcing is
-synchronous) with the provenance of this request, so every event it records names the
-actor, the command, and the correlation and causation ids.
+`command.run` executes the application method with the provenance of this request, so
+every event it records names the actor, the command, and the correlation and causation
+ids. eventsourcing is synchronous: the method runs on the event loop where the store is
+read within the process (SQLite; `runtime.on_loop`), and in a worker thread otherwise.
 """
 
 from __future__ import annotations
@@ -39,7 +40,9 @@ from changeledger.runtime.idempotency import (
     keyed_command,
     record_id,
 )
+from changeledger.runtime.on_loop import run_on_loop
 from changeledger.runtime.problems import problem
+from changeledger.runtime.store import ServiceApplication
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -97,6 +100,8 @@ class Command:
     command_id: str
     expected_version: int | None = None
     keyed: KeyedCommand | None = None
+    #: Run on the event loop (`ServiceApplication.commands_on_loop`), not in a thread.
+    on_loop: bool = False
 
     @property
     def provenance(self) -> Provenance:
@@ -113,7 +118,7 @@ class Command:
 
         retries = 0 if self.expected_version is not None else CONFLICT_RETRIES
 
-        def in_thread() -> R:
+        def command() -> R:
             token = keyed_command.set(keyed)
             try:
                 with acting(provenance):
@@ -135,7 +140,9 @@ class Command:
             finally:
                 keyed_command.reset(token)
 
-        return await asyncio.to_thread(in_thread)
+        if self.on_loop:
+            return await run_on_loop(command)
+        return await asyncio.to_thread(command)
 
 
 def acting_as(request: Request, actor: Actor, name: str) -> Command:
@@ -145,6 +152,7 @@ def acting_as(request: Request, actor: Actor, name: str) -> Command:
         name=name,
         correlation_id=request.state.correlation_id,
         command_id=str(uuid.uuid4()),
+        on_loop=_on_loop(request),
     )
 
 
@@ -169,10 +177,16 @@ def requires(*roles: str) -> Any:
             command_id=str(uuid.uuid4()),
             expected_version=_if_match(request.headers.get("if-match")),
             keyed=await _keyed(request, actor, route),
+            on_loop=_on_loop(request),
         )
 
     dependency.required_roles = allowed  # type: ignore[attr-defined]  # read by the permission matrix
     return Depends(dependency)
+
+
+def _on_loop(request: Request) -> bool:
+    app: ServiceApplication = request.app.state.application
+    return app.commands_on_loop
 
 
 _ETAG = re.compile(r'^(?:W/)?"?(\d{1,12})"?$')

@@ -30,6 +30,7 @@ from eventsourcing.persistence import (
     Tracking,
     Transcoding,
 )
+from eventsourcing.sqlite import SQLiteRecorder
 from filelock import FileLock
 
 from changeledger.runtime.chain import ChainHeads, ChainingMapper, split
@@ -177,6 +178,18 @@ class ServiceApplication(Application[UUID]):
         (its write failed, yet may have committed; or it could not be told in order)."""
         assert isinstance(self.events, GroupCommittingEventStore)
         self.events.on_unannounced(listener)
+
+    @cached_property
+    def commands_on_loop(self) -> bool:
+        """Whether HTTP commands run on the event loop (`runtime.on_loop`): only when
+        reading this store is a call within the process (SQLite), not a round trip."""
+        return isinstance(self.recorder, SQLiteRecorder)
+
+    def close(self) -> None:
+        # Commands on the loop leave their writes to a thread; one may still be writing
+        # when its command was cancelled (a client gone, a shutdown's deadline).
+        self.group_commit.wait_written(timeout=15.0)
+        super().close()
 
     @property
     def group_commit(self) -> GroupCommit:
