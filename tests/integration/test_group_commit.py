@@ -286,3 +286,21 @@ async def test_a_store_failing_a_group_from_the_loop_fails_its_saves_and_writes_
     assert await run_on_loop(group.insert, [stored_event(9)]) == [0]
     assert attempts == [1, 3, 1]
     assert group.wait_written(timeout=5)
+
+
+async def test_saves_from_threads_and_from_the_loop_share_a_write() -> None:
+    def write(stored: Sequence[StoredEvent]) -> Sequence[int] | None:
+        return [UUID(str(s.originator_id)).int for s in stored]
+
+    group = GroupCommit(write)
+    held = held_until_queued(group, waiting=2)
+    with ThreadPoolExecutor(2) as pool:
+        first = pool.submit(group.insert, [stored_event(1)])
+        assert await asyncio.to_thread(held.wait, 10)
+        from_the_loop = asyncio.ensure_future(run_on_loop(group.insert, [stored_event(2)]))
+        from_a_thread = pool.submit(group.insert, [stored_event(3)])
+        # Whichever thread writes the second group wakes the command on the loop.
+        assert await asyncio.wait_for(from_the_loop, 10) == [2]
+        assert from_a_thread.result(timeout=10) == [3]
+    assert first.result() == [1]
+    assert (group.writes, group.batches) == (2, 3)

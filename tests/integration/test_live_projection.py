@@ -4,6 +4,7 @@ other processes' saves at its next query, each event once and in the order of th
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -13,6 +14,7 @@ import pytest
 from changeledger.planning.application import PlanningApplication
 from changeledger.planning.domain import Priority, Release
 from changeledger.runtime.domain import acting
+from changeledger.runtime.on_loop import run_on_loop
 from changeledger.runtime.projection import LiveProjection, Projection
 from changeledger.runtime.settings import Settings
 from tests.support.actors import Q1, RELEASE_MANAGER
@@ -46,6 +48,21 @@ def test_a_view_takes_in_this_processs_saves_as_they_commit(store_settings: Sett
         # No query came in between: the saves themselves brought the view up to date.
         assert view.position == app.process_recorder.max_notification_id()
         assert view.query(lambda v: list(v.names)) == ["Spring", "Summer"]
+
+
+async def test_a_command_on_the_loop_queries_a_view_in_a_thread(store_settings: Settings) -> None:
+    # The first query after a start folds the whole history: not on the event loop.
+    with opened(PlanningApplication, "planning", store_settings) as app:
+        plan(app, "Spring")
+        view = LiveProjection(app, Planned)
+
+        def names_and_thread(v: Planned) -> tuple[list[str], int]:
+            return list(v.names), threading.get_ident()
+
+        names, queried_on = await run_on_loop(view.query, names_and_thread)
+
+        assert names == ["Spring"]
+        assert queried_on != threading.get_ident()
 
 
 @contextmanager

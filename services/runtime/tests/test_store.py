@@ -13,6 +13,7 @@ from eventsourcing.domain import event
 from eventsourcing.persistence import IntegrityError, OperationalError, Tracking
 
 from changeledger.runtime.domain import Actor, Aggregate, NotFound, Provenance, acting
+from changeledger.runtime.on_loop import run_on_loop
 from changeledger.runtime.settings import Settings
 from changeledger.runtime.store import ServiceApplication, open_store, store_env
 from tests.support.infra import PostgresServer
@@ -117,6 +118,30 @@ def test_long_histories_are_snapshotted(counters: Counters) -> None:
     snapshots = list(counters.snapshots.get(counter.id))
     assert [s.originator_version for s in snapshots] == [100, 200]
     assert counters.get(counter.id, Counter).count == 250
+
+
+async def test_a_command_on_the_loop_takes_its_snapshots_off_the_loop(counters: Counters) -> None:
+    # Taking one reads the aggregate's history and writes outside the group commit.
+    assert counters.snapshots is not None
+    put, written_on = counters.snapshots.put, set()
+
+    def put_from(*args: Any, **kwargs: Any) -> Any:
+        written_on.add(threading.get_ident())
+        return put(*args, **kwargs)
+
+    counters.snapshots.put = put_from  # type: ignore[method-assign]
+    with acting(CAROL):
+        counter = counters.start("busy")
+
+        def increment() -> None:
+            with acting(CAROL):
+                counters.increment(counter.id, times=100)
+
+        await run_on_loop(increment)
+
+    assert [s.originator_version for s in counters.snapshots.get(counter.id)] == [100]
+    assert written_on
+    assert threading.get_ident() not in written_on
 
 
 def test_saves_wake_listeners(counters: Counters) -> None:

@@ -128,7 +128,14 @@ class GroupCommit:
             start, self._writing = not self._writing, True
             self._idle.clear()
         if start:
-            loop.run_in_executor(None, self._write_queue)
+            try:
+                loop.run_in_executor(None, self._write_queue)
+            except BaseException:  # no thread to write it (the loop is shutting down)
+                with self._queue_lock:
+                    self._queue.remove(queued)
+                    self._writing = False
+                    self._idle.set()
+                raise
         suspend(written)
         if queued.error is not None:
             raise queued.error

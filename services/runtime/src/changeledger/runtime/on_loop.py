@@ -4,8 +4,8 @@ eventsourcing is synchronous. Run in a worker thread, a command paid for the hop
 and back, and for turns of the GIL with the commands in the other threads. Here it runs
 in a greenlet on the event loop (greenback's portal) and is suspended, not blocked, where
 it waits for its write: the group commit's writing thread wakes the loop once for the
-whole group. In one process on SQLite this took `POST /releases` from 0.42 to 0.59 of the
-raw save rate (bench/commands.py, 32 clients).
+whole group. In one process on SQLite this took `POST /releases` from 0.42-0.44 of the
+raw save rate to 0.73 (bench/commands.py, 32 clients; docs/operations.md).
 
 A command still reads the store on the loop, so this is only for stores read within the
 process (SQLite; `ServiceApplication.commands_on_loop`): reading PostgreSQL is a round

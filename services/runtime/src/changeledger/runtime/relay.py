@@ -243,8 +243,14 @@ class Relay:
         acked = self.acked
         if acked is not None and acked != self.position:
             tracking = Tracking(self.tracking_name, acked)
-            await self.threads.run(self.app.process_recorder.insert_tracking, tracking)
+            await self.threads.run(self._insert_tracking, tracking)
             self.position = acked
+
+    def _insert_tracking(self, tracking: Tracking) -> None:
+        # Between the group commit's writes: a writer waiting in SQLite's pool of
+        # connections holds up every read, commands' on the event loop included.
+        with self.app.group_commit.turn():
+            self.app.process_recorder.insert_tracking(tracking)
 
     def _next_batch(self, after: int) -> tuple[int | None, list[Outgoing]]:
         """The messages of the events after position `after` (at most a batch), and the
