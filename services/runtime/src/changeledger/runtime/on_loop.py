@@ -5,7 +5,7 @@ and back, and for turns of the GIL with the commands in the other threads. Here 
 in a greenlet on the event loop (greenback's portal) and is suspended, not blocked, where
 it waits for its write: the group commit's writing thread wakes the loop once for the
 whole group. In one process on SQLite this took `POST /releases` from 0.42-0.44 of the
-raw save rate to 0.73 (bench/commands.py, 32 clients; docs/operations.md).
+raw save rate to 0.67-0.73 (bench/commands.py, 32 clients; docs/operations.md).
 
 A command still reads the store on the loop, so this is only for stores read within the
 process (SQLite; `ServiceApplication.commands_on_loop`): reading PostgreSQL is a round
