@@ -75,8 +75,7 @@ class GroupCommit:
     _queue: list[_Queued] = field(default_factory=list)
     _queue_lock: threading.Lock = field(default_factory=threading.Lock)
     _writer: threading.Lock = field(default_factory=threading.Lock)
-    #: Whether a thread is writing the queue for saves from the loop (`_write_queue`).
-    _writing: bool = False
+    #: Set unless a thread is writing the queue for saves from the loop (`_write_queue`).
     _idle: threading.Event = field(default_factory=threading.Event)
 
     def __post_init__(self) -> None:
@@ -125,7 +124,7 @@ class GroupCommit:
         queued = _Queued(stored, committed, written=written)
         with self._queue_lock:
             self._queue.append(queued)
-            start, self._writing = not self._writing, True
+            start = self._idle.is_set()
             self._idle.clear()
         if start:
             try:
@@ -133,7 +132,6 @@ class GroupCommit:
             except BaseException:  # no thread to write it (the loop is shutting down)
                 with self._queue_lock:
                     self._queue.remove(queued)
-                    self._writing = False
                     self._idle.set()
                 raise
         suspend(written)
@@ -148,7 +146,6 @@ class GroupCommit:
                 with self._queue_lock:
                     group, self._queue = self._queue, []
                     if not group:
-                        self._writing = False
                         self._idle.set()
                         return
                 try:

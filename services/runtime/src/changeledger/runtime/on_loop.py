@@ -14,6 +14,7 @@ trip to a server, which would stall every other request.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import ParamSpec, TypeVar
 
@@ -37,3 +38,11 @@ def on_loop() -> bool:
 def suspend(awaitable: Awaitable[T]) -> T:
     """Within `run_on_loop`: let the loop run other tasks until `awaitable` is done."""
     return greenback.await_(awaitable)
+
+
+def off_the_loop(fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+    """Call `fn`; from within `run_on_loop`, in a worker thread, suspended meanwhile (for
+    what may take long, or waits for a lock that a thread holds)."""
+    if on_loop():
+        return suspend(asyncio.to_thread(fn, *args, **kwargs))
+    return fn(*args, **kwargs)

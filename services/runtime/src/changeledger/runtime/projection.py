@@ -21,7 +21,6 @@ kept current by their own events, so a listing can filter and sort them freely.
 
 from __future__ import annotations
 
-import asyncio
 import gc
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -33,7 +32,7 @@ from eventsourcing.persistence import Recording
 from eventsourcing.utils import get_topic
 
 from changeledger.runtime.domain import Aggregate
-from changeledger.runtime.on_loop import on_loop, suspend
+from changeledger.runtime.on_loop import off_the_loop
 from changeledger.runtime.recent import GAPS_READ_ONE_BY_ONE, RecentSaves
 from changeledger.runtime.store import ServiceApplication
 
@@ -120,8 +119,9 @@ class LiveProjection(Generic[P]):
         """`fn` of the view with everything saved so far, or as it was at `as_of`. It
         reads the store, and may fold a long history (the first query after a start):
         called by a command on the event loop, it runs in a worker thread meanwhile."""
-        if on_loop():
-            return suspend(asyncio.to_thread(self.query, fn, as_of))
+        return off_the_loop(self._query, fn, as_of)
+
+    def _query(self, fn: Callable[[P], R], as_of: datetime | None) -> R:
         if as_of is not None:
             return fn(self._as_of(as_of))
         with self._lock:

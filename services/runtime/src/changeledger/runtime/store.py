@@ -7,7 +7,6 @@ make consumers and the relay exactly-once, all written in one transaction per sa
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -20,7 +19,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.application import (
+    AggregateNotFoundError,
+    Application,
+    ProcessingEvent,
+    ProjectorFunction,
+    project_aggregate,
+)
 from eventsourcing.domain import DomainEventProtocol, MutableOrImmutableAggregate
 from eventsourcing.persistence import (
     EventStore,
@@ -39,7 +44,7 @@ from changeledger.runtime.domain import Actor, Aggregate, NotFound, Provenance, 
 from changeledger.runtime.group_commit import GroupCommit, GroupCommittingEventStore, Recorded
 from changeledger.runtime.idempotency import keyed_command
 from changeledger.runtime.leadership import advisory_key
-from changeledger.runtime.on_loop import on_loop, suspend
+from changeledger.runtime.on_loop import off_the_loop
 from changeledger.runtime.settings import Settings
 
 if TYPE_CHECKING:
@@ -187,34 +192,22 @@ class ServiceApplication(Application[UUID]):
         reading this store is a call within the process (SQLite), not a round trip."""
         return isinstance(self.recorder, SQLiteRecorder)
 
-    def _take_snapshots(self, processing_event: ProcessingEvent[UUID]) -> None:
-        if not self._snapshot_due(processing_event):
-            return
-        take_snapshots = super()._take_snapshots
-
+    def take_snapshot(
+        self,
+        aggregate_id: UUID,
+        version: int | None = None,
+        projector_func: ProjectorFunction[Any, Any] = project_aggregate,
+    ) -> None:
         # A snapshot rebuilds its aggregate from the store, and is written outside the
         # group commit: so between its writes (a writer waiting in SQLite's pool holds
         # up every read), and, for a command on the event loop, in a worker thread.
-        def between_writes() -> None:
-            with self.group_commit.turn():
-                take_snapshots(processing_event)
+        off_the_loop(self._snapshot_between_writes, aggregate_id, version, projector_func)
 
-        if on_loop():
-            suspend(asyncio.to_thread(between_writes))
-        else:
-            between_writes()
-
-    def _snapshot_due(self, processing_event: ProcessingEvent[UUID]) -> bool:
-        """Whether a save brings an aggregate to a multiple of its snapshotting interval."""
-        intervals = self.snapshotting_intervals
-        if not (self.snapshots and intervals):
-            return False
-        for event in processing_event.events:
-            aggregate = processing_event.aggregates.get(event.originator_id)
-            interval = intervals.get(type(aggregate)) if aggregate is not None else None
-            if interval and event.originator_version % interval == 0:
-                return True
-        return False
+    def _snapshot_between_writes(
+        self, aggregate_id: UUID, version: int | None, projector_func: ProjectorFunction[Any, Any]
+    ) -> None:
+        with self.group_commit.turn():
+            super().take_snapshot(aggregate_id, version, projector_func)
 
     def close(self) -> None:
         # Commands on the loop leave their writes to a thread; one may still be writing
